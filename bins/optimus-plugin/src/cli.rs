@@ -1,0 +1,87 @@
+//! Flags shared by every subcommand, logging set-up and error rendering.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, ValueEnum};
+
+/// Install, list, validate, sync, serve, lock and verify Optimus plugins.
+#[derive(Debug, Parser)]
+#[command(name = "optimus-plugin", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: crate::cmd::Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Plugin folder to act on [default: the config's plugin_dir, else .plugins]
+    #[arg(long, global = true, env = "OPTIMUS_PLUGIN_DIR", value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+    /// How to print results
+    #[arg(long, global = true, env = "OPTIMUS_OUTPUT", value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// How to print log lines (on stderr)
+    #[arg(long, global = true, env = "OPTIMUS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More log detail (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Result rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Human-readable lines
+    Text,
+    /// One JSON document on stdout
+    Json,
+}
+
+/// Log line rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines
+    Text,
+    /// One JSON object per line (for Kubernetes log collectors)
+    Json,
+}
+
+/// A failure caused by bad usage or a bad config: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Sets up `tracing` on stderr as the flags ask. `RUST_LOG` overrides `-v`.
+pub fn init_logging(global: &Global) {
+    let level = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match global.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Prints an error chain on stderr and picks the exit code: 2 for usage and
+/// config errors, 1 for everything else.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    let usage = err.chain().any(|e| e.is::<UsageError>());
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    if usage { ExitCode::from(2) } else { ExitCode::from(1) }
+}

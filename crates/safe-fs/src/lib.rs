@@ -1,0 +1,20 @@
+//! File-system safety shared by the Optimus plugin tools.
+//!
+//! * [`SafeRelPath`]: the one sanitising type every untrusted path (an archive
+//!   entry, a file name sent by a server, an object key) goes through before it
+//!   touches the disk.
+//! * [`atomic`]: durable single-file writes and atomic directory switches.
+//!
+//! ```
+//! use safe_fs::SafeRelPath;
+//!
+//! let p = SafeRelPath::new("./bin/optimus-bq2bq_linux_amd64").unwrap();
+//! assert_eq!(p.as_str(), "bin/optimus-bq2bq_linux_amd64");
+//! assert!(SafeRelPath::new("../etc/passwd").is_err());
+//! assert!(SafeRelPath::new("/etc/passwd").is_err());
+//! ```
+
+pub mod atomic;
+mod rel_path;
+
+pub use rel_path::{PathError, SafeRelPath, MAX_COMPONENT_BYTES, MAX_DEPTH, MAX_PATH_BYTES};

@@ -1,0 +1,1 @@
+//! task-boot (in progress).
