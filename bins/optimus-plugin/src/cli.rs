@@ -78,10 +78,14 @@ pub fn init_logging(global: &Global) {
 /// Prints an error chain on stderr and picks the exit code: 2 for usage and
 /// config errors, 1 for everything else.
 pub fn report(err: &anyhow::Error) -> ExitCode {
-    let usage = err.chain().any(|e| e.is::<UsageError>());
+    let usage = err.chain().any(<dyn std::error::Error>::is::<UsageError>);
     eprintln!("error: {err}");
     for cause in err.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
-    if usage { ExitCode::from(2) } else { ExitCode::from(1) }
+    if usage {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -45,7 +45,9 @@ pub struct Fetched {
 
 impl fmt::Debug for Fetched {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fetched").field("meta", &self.meta).finish_non_exhaustive()
+        f.debug_struct("Fetched")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
     }
 }
 

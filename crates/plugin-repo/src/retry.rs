@@ -58,12 +58,11 @@ impl Backoff {
             .saturating_mul(1u32 << self.attempt.min(20))
             .min(self.cap);
         self.attempt += 1;
-        let delay = match retry_after {
-            Some(d) => d.min(self.cap),
-            None => {
-                let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-                Duration::from_nanos(rand::random_range(0..=nanos))
-            }
+        let delay = if let Some(d) = retry_after {
+            d.min(self.cap)
+        } else {
+            let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+            Duration::from_nanos(rand::random_range(0..=nanos))
         };
         (delay < self.remaining()).then_some(delay)
     }
@@ -87,7 +86,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -96,7 +98,11 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stay_under_cap() {
-        let mut b = Backoff::new(Duration::from_millis(10), Duration::from_millis(40), Duration::from_secs(60));
+        let mut b = Backoff::new(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+            Duration::from_mins(1),
+        );
         for n in 0..10 {
             let d = b.next_delay(None).unwrap();
             let ceiling = Duration::from_millis(10 * (1 << n.min(2)));
@@ -107,14 +113,28 @@ mod tests {
 
     #[test]
     fn retry_after_wins_but_is_capped() {
-        let mut b = Backoff::new(Duration::from_millis(10), Duration::from_secs(2), Duration::from_secs(60));
-        assert_eq!(b.next_delay(Some(Duration::from_secs(1))), Some(Duration::from_secs(1)));
-        assert_eq!(b.next_delay(Some(Duration::from_secs(100))), Some(Duration::from_secs(2)));
+        let mut b = Backoff::new(
+            Duration::from_millis(10),
+            Duration::from_secs(2),
+            Duration::from_mins(1),
+        );
+        assert_eq!(
+            b.next_delay(Some(Duration::from_secs(1))),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            b.next_delay(Some(Duration::from_secs(100))),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]
     fn no_delay_past_the_deadline() {
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(1), Duration::from_millis(50));
+        let mut b = Backoff::new(
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            Duration::from_millis(50),
+        );
         assert_eq!(b.next_delay(Some(Duration::from_secs(1))), None);
     }
 

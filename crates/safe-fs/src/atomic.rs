@@ -25,9 +25,7 @@ pub fn fsync_dir(dir: &Path) -> io::Result<()> {
 /// ```
 pub fn write_file(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = parent_of(path)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -17,4 +17,4 @@
 pub mod atomic;
 mod rel_path;
 
-pub use rel_path::{PathError, SafeRelPath, MAX_COMPONENT_BYTES, MAX_DEPTH, MAX_PATH_BYTES};
+pub use rel_path::{MAX_COMPONENT_BYTES, MAX_DEPTH, MAX_PATH_BYTES, PathError, SafeRelPath};

@@ -121,7 +121,10 @@ impl SafeRelPath {
 
     /// The last part.
     pub fn file_name(&self) -> &str {
-        self.normalized.rsplit('/').next().unwrap_or(&self.normalized)
+        self.normalized
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.normalized)
     }
 
     /// Number of parts.
@@ -170,7 +173,10 @@ mod tests {
     fn normalises_dots_and_slashes() {
         assert_eq!(SafeRelPath::new("./a//b/./c/").unwrap().as_str(), "a/b/c");
         assert_eq!(SafeRelPath::new("a/b").unwrap().file_name(), "b");
-        assert_eq!(SafeRelPath::new("a/b").unwrap().parent().unwrap().as_str(), "a");
+        assert_eq!(
+            SafeRelPath::new("a/b").unwrap().parent().unwrap().as_str(),
+            "a"
+        );
         assert!(SafeRelPath::new("a").unwrap().parent().is_none());
     }
 
@@ -198,9 +204,19 @@ mod tests {
     #[test]
     fn enforces_length_limits() {
         let long_part = "x".repeat(MAX_COMPONENT_BYTES + 1);
-        assert!(SafeRelPath::new(&long_part).unwrap_err().to_string().contains("too long"));
+        assert!(
+            SafeRelPath::new(&long_part)
+                .unwrap_err()
+                .to_string()
+                .contains("too long")
+        );
         let deep = vec!["d"; MAX_DEPTH + 1].join("/");
-        assert!(SafeRelPath::new(&deep).unwrap_err().to_string().contains("levels deep"));
+        assert!(
+            SafeRelPath::new(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("levels deep")
+        );
         let huge = "y/".repeat(MAX_PATH_BYTES);
         assert!(SafeRelPath::new(&huge).is_err());
         assert!(SafeRelPath::new(&"z".repeat(MAX_COMPONENT_BYTES)).is_ok());

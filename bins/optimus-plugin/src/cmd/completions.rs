@@ -16,6 +16,11 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut cmd = crate::cli::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "optimus-plugin", &mut std::io::stdout());
+    clap_complete::generate(
+        args.shell,
+        &mut cmd,
+        "optimus-plugin",
+        &mut std::io::stdout(),
+    );
     Ok(ExitCode::SUCCESS)
 }
