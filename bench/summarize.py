@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Turn scripts/bench results (hyperfine JSON, RSS and byte counts) into the
+markdown table and target verdicts that docs/benchmarks.md quotes.
+
+usage: summarize.py RESULTS_DIR > summary.md
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+
+OURS = "optimus-plugin install"
+
+
+def load(res, name):
+    path = os.path.join(res, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for r in data["results"]:
+        out[r["command"]] = {
+            "median": r["median"],
+            "mean": r["mean"],
+            "stddev": r.get("stddev") or 0.0,
+            "min": r["min"],
+            "max": r["max"],
+            "runs": len(r["times"]),
+        }
+    return out
+
+
+def read(res, name):
+    path = os.path.join(res, name)
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()
+
+
+def find(results, prefix):
+    for k, v in (results or {}).items():
+        if k.startswith(prefix):
+            return k, v
+    return None, None
+
+
+def table(results, ref_label):
+    ref = (results.get(ref_label) or {}).get("median")
+    lines = [
+        "| command | median (s) | mean ± sd (s) | min (s) | runs | ours / this |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, r in results.items():
+        ratio = f"{ref / r['median']:.2f}" if ref and r["median"] > 0 else "—"
+        lines.append(
+            f"| {label} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} "
+            f"| {r['min']:.3f} | {r['runs']} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def verdict(ok):
+    if ok is None:
+        return "not measured"
+    return "**met**" if ok else "**not met**"
+
+
+def main():
+    res = sys.argv[1]
+    out = ["## Install benchmark results", "", "```", read(res, "machine.txt").rstrip(), "```", ""]
+    verdicts = []
+
+    p1 = load(res, "p1")
+    if p1:
+        out += ["### P1: cold install, 20 plugins", "", table(p1, OURS), ""]
+        ours = (p1.get(OURS) or {}).get("median")
+        gg = (p1.get("go-getter") or {}).get("median")
+        _, dl = find(p1, "limit: download only")
+        _, inf = find(p1, "limit: inflate only")
+        limit = max(dl["median"], inf["median"]) if dl and inf else None
+        which = "download" if dl and inf and dl["median"] >= inf["median"] else "inflate"
+        out.append(read(res, "p1-bytes.txt").strip())
+        out.append("")
+        if ours and gg:
+            r = ours / gg
+            verdicts.append(f"- P1a ours / go-getter = {ours:.3f} / {gg:.3f} = **{r:.2f}** (target ≤ 0.60): {verdict(r <= 0.6)}")
+        else:
+            verdicts.append("- P1a ours / go-getter: " + verdict(None))
+        if ours and limit:
+            r = ours / limit
+            verdicts.append(
+                f"- P1b ours / limit (max of download {dl['median']:.3f}, inflate {inf['median']:.3f}; "
+                f"{which} is larger) = **{r:.2f}** (target ≤ 1.30): {verdict(r <= 1.3)}"
+            )
+        else:
+            verdicts.append("- P1b ours / limit: " + verdict(None))
+
+    cold = load(res, "p2-cold")
+    re_ = load(res, "p2-reinstall")
+    if cold and re_:
+        out += ["### P2: 100 plugins, cold then unchanged re-install", "", table(cold, OURS), "", table(re_, ""), ""]
+        bytes_txt = read(res, "p2-bytes.txt").strip()
+        out += ["```", bytes_txt, "```", ""]
+        c = cold[OURS]["median"]
+        r_label = next(iter(re_))
+        r = re_[r_label]["median"]
+        m = re.search(r"one run: requests=(\d+) get_body_bytes=(\d+)", bytes_txt)
+        m_all = re.search(r"all runs: requests=(\d+) get_body_bytes=(\d+)", bytes_txt)
+        zero = m is not None and m_all is not None and m.group(2) == "0" and m_all.group(2) == "0"
+        verdicts.append(
+            f"- P2 re-install / cold = {r:.3f} / {c:.3f} = **{r / c:.3f}** (target ≤ 0.05): {verdict(r / c <= 0.05)}; "
+            f"artifact bytes transferred: {m.group(2) if m else '?'} in {m.group(1) if m else '?'} requests "
+            f"(target 0): {verdict(zero)}"
+        )
+
+    p3 = load(res, "p3")
+    rss_txt = read(res, "p3-rss.txt")
+    if p3:
+        out += ["### P3: one large artifact", "", table(p3, OURS), ""]
+    if rss_txt:
+        out += ["Peak RSS (KiB, `/usr/bin/time -v`):", "", "```", rss_txt.strip(), "```", ""]
+    if p3:
+        ours = (p3.get(OURS) or {}).get("median")
+        gg = (p3.get("go-getter") or {}).get("median")
+        if ours and gg:
+            verdicts.append(f"- P3 wall ours / go-getter = **{ours / gg:.2f}** (target ≤ 0.80): {verdict(ours / gg <= 0.8)}")
+    rss = {}
+    for line in rss_txt.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith("p3") and parts[2].isdigit():
+            rss[(parts[0], parts[1])] = int(parts[2])
+    big = rss.get(("p3big", "optimus-plugin"))
+    small = rss.get(("p3small", "optimus-plugin"))
+    if big and small:
+        ok = big <= 64 * 1024 and big <= small * 1.05
+        verdicts.append(
+            f"- P3 peak RSS ours: {big / 1024:.1f} MiB at the large artifact, {small / 1024:.1f} MiB at the small one "
+            f"(target ≤ 64 MiB and not larger than at the small one, 5% noise allowed): {verdict(ok)}"
+        )
+
+    p4 = load(res, "p4")
+    if p4:
+        out += ["### P4: 20 plugins from S3 (moto)", "", table(p4, OURS), ""]
+        ours = (p4.get(OURS + " (s3)") or {}).get("median")
+        peers = {k: v["median"] for k, v in p4.items() if k.startswith("aws")}
+        if ours and peers:
+            for k, v in peers.items():
+                verdicts.append(f"- P4 ours / `{k}` = **{ours / v:.2f}** (target ≤ 0.50): {verdict(ours / v <= 0.5)}")
+
+    out += ["### Targets", ""] + (verdicts or ["- nothing measured"]) + [""]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
