@@ -56,8 +56,9 @@ def table(results, ref_label):
     ]
     for label, r in results.items():
         ratio = f"{ref / r['median']:.2f}" if ref and r["median"] > 0 else "—"
+        shown = label.replace("|", "\\|")
         lines.append(
-            f"| {label} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} "
+            f"| {shown} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} "
             f"| {r['min']:.3f} | {r['runs']} | {ratio} |"
         )
     return "\n".join(lines)
