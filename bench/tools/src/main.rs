@@ -5,6 +5,7 @@
 //! * `inflate`  the decompression limit: gunzip files to nowhere with the
 //!              workspace's backend (flate2 on zlib-rs), files spread over
 //!              `-j` threads.
+//! * `hash`     sha256 of files (the workspace's sha2), to price hashing.
 //! * `extract`  a minimal reference unpacker (inflate + untar + write, with
 //!              or without fsync) to show what writing the bytes costs.
 //!
@@ -25,6 +26,7 @@ use flate2::write::GzEncoder;
 const USAGE: &str = "usage:
   bench-tools gen --out DIR --prefix NAME --count N --size BYTES [--seed N]
   bench-tools inflate [-j N] FILE...
+  bench-tools hash [-j N] FILE...
   bench-tools extract [-j N] [--fsync] --dest DIR FILE...";
 
 /// Format version of the generator: bump when the bytes it writes change,
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some("gen") => generate(&args[1..]),
         Some("inflate") => inflate(&args[1..]),
         Some("extract") => extract(&args[1..]),
+        Some("hash") => hash(&args[1..]),
         _ => Err(format!("{USAGE}")),
     };
     match result {
@@ -486,4 +489,26 @@ fn extract(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", dest.display()))?;
     }
     Ok(())
+}
+
+fn hash(args: &[String]) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let f = parse_flags(args)?;
+    let jobs = usize::try_from(f.num("j", Some(2))?).unwrap_or(2).max(1);
+    spread(&f.rest, jobs, |path| {
+        let mut file = File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; BUF];
+        let mut n_total = 0u64;
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            n_total += n as u64;
+        }
+        std::hint::black_box(hasher.finalize());
+        Ok((n_total, n_total))
+    })
 }
