@@ -85,6 +85,7 @@ def main():
         limit = max(dl["median"], inf["median"]) if dl and inf else None
         which = "download" if dl and inf and dl["median"] >= inf["median"] else "inflate"
         out.append(read(res, "p1-bytes.txt").strip())
+        out += ["", "Single-resource rates (best of 3):", "", "```", read(res, "rates.txt").strip(), "```"]
         out.append("")
         if ours and gg:
             r = ours / gg
