@@ -1,0 +1,200 @@
+//! Helpers shared by install, list, lock and verify: config loading, the
+//! plugin folder, error mapping to exit codes, and progress rendering.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use plugin_manager::{Event, ManagerConfig, Reporter};
+
+use crate::cli::{Global, LogFormat, UsageError};
+
+/// Maps a library error to anyhow, marking config errors for exit code 2.
+pub fn lib_err(e: plugin_manager::Error) -> anyhow::Error {
+    if e.is_config() {
+        anyhow::Error::new(UsageError(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// Loads the config and adds `OPTIMUS_PLUGIN_ARTIFACTS` sources (relative
+/// paths resolve against the current directory).
+pub fn load_config(path: &Path, extra: &[String]) -> anyhow::Result<ManagerConfig> {
+    let mut cfg = ManagerConfig::load(path).map_err(lib_err)?;
+    if !extra.is_empty() {
+        let cwd = std::env::current_dir()?;
+        cfg.add_sources(extra, &cwd, "OPTIMUS_PLUGIN_ARTIFACTS")
+            .map_err(lib_err)?;
+    }
+    Ok(cfg)
+}
+
+/// The plugin folder: `--plugin-dir`, else the config's, else `.plugins`.
+pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(d) = &global.plugin_dir {
+        return Ok(d.clone());
+    }
+    if let Some(c) = config {
+        let cfg = ManagerConfig::load(c).map_err(lib_err)?;
+        return Ok(plugin_manager::plugin_dir_for(&cfg, None));
+    }
+    Ok(PathBuf::from(".plugins"))
+}
+
+/// A provider context reading the process environment (the binary's job;
+/// the libraries never read it themselves).
+pub fn provider_context(cfg: &ManagerConfig) -> plugin_repo::ProviderContext {
+    plugin_repo::ProviderContext::new(cfg.base_dir.clone())
+        .with_env(Arc::new(|key: &str| std::env::var(key).ok()))
+}
+
+/// A multi-threaded runtime for the async library calls.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Progress bars on a terminal, plain (or JSON) log lines otherwise.
+pub fn reporter(global: &Global) -> Arc<dyn Reporter> {
+    if global.log_format == LogFormat::Text && std::io::stderr().is_terminal() {
+        Arc::new(Bars::default())
+    } else {
+        Arc::new(Lines {
+            json: global.log_format == LogFormat::Json,
+            started: Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+}
+
+/// indicatif bars, one per download.
+#[derive(Default)]
+struct Bars {
+    multi: indicatif::MultiProgress,
+    bars: Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Reporter for Bars {
+    fn event(&self, event: &Event<'_>) {
+        let mut bars = self
+            .bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *event {
+            Event::FetchStart { source, size } => {
+                let bar = match size {
+                    Some(n) => indicatif::ProgressBar::new(n),
+                    None => indicatif::ProgressBar::no_length(),
+                };
+                let style = indicatif::ProgressStyle::with_template(
+                    "{msg:40!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                let bar = self.multi.add(bar.with_style(style));
+                bar.set_message(source.to_owned());
+                bars.insert(source.to_owned(), bar);
+            }
+            Event::FetchProgress { source, bytes } => {
+                if let Some(b) = bars.get(source) {
+                    b.set_position(bytes);
+                }
+            }
+            Event::FetchDone { source, .. } => {
+                if let Some(b) = bars.remove(source) {
+                    b.finish();
+                }
+            }
+            Event::Published { generation } => {
+                let _ = self.multi.println(format!("published {generation}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One line per event on stderr.
+struct Lines {
+    json: bool,
+    started: Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl Lines {
+    fn line(&self, message: &str, fields: &[(&str, serde_json::Value)]) {
+        if self.json {
+            let mut obj = serde_json::Map::new();
+            obj.insert("timestamp".into(), jiff_now().into());
+            obj.insert("level".into(), "INFO".into());
+            obj.insert("message".into(), message.into());
+            for (k, v) in fields {
+                obj.insert((*k).to_owned(), v.clone());
+            }
+            eprintln!("{}", serde_json::Value::Object(obj));
+        } else {
+            let extra: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!("{message} {}", extra.join(" "));
+        }
+    }
+}
+
+fn jiff_now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl Reporter for Lines {
+    fn event(&self, event: &Event<'_>) {
+        match *event {
+            Event::Planned(plan) => {
+                for item in &plan.items {
+                    self.line(
+                        "plan",
+                        &[
+                            ("source", item.source.clone().into()),
+                            ("action", item.action.as_str().into()),
+                            ("reason", item.reason.clone().into()),
+                        ],
+                    );
+                }
+            }
+            Event::FetchStart { source, size } => {
+                self.started
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(source.to_owned(), Instant::now());
+                self.line(
+                    "downloading",
+                    &[("source", source.into()), ("size", size.into())],
+                );
+            }
+            Event::FetchDone {
+                source,
+                bytes,
+                files,
+            } => {
+                let ms = self
+                    .started
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(source)
+                    .map_or(0, |t| {
+                        u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+                    });
+                self.line(
+                    "downloaded",
+                    &[
+                        ("source", source.into()),
+                        ("bytes", bytes.into()),
+                        ("files", files.into()),
+                        ("ms", ms.into()),
+                    ],
+                );
+            }
+            Event::Published { generation } => {
+                self.line("published", &[("generation", generation.into())]);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `optimus-plugin install -c FILE`: install exactly the configured plugin
+//! set, atomically.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use plugin_manager::{Action, InstallOptions, InstallReport, LockFile};
+
+use super::common::{lib_err, load_config, plugin_dir, provider_context, reporter, runtime};
+use crate::cli::{Global, Output};
+
+/// Install the plugins of a config into the plugin folder.
+///
+/// Example: `optimus-plugin install -c /etc/optimus/optimus.yaml`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Optimus server config (its `plugins:` and `plugin:` sections)
+    #[arg(
+        short,
+        long,
+        env = "OPTIMUS_PLUGIN_CONFIG",
+        value_name = "FILE",
+        required_unless_present = "rollback"
+    )]
+    config: Option<PathBuf>,
+    /// Extra sources, comma separated (as upstream's env var)
+    #[arg(
+        long,
+        env = "OPTIMUS_PLUGIN_ARTIFACTS",
+        value_delimiter = ',',
+        value_name = "SOURCES"
+    )]
+    artifacts: Vec<String>,
+    /// Downloads at once
+    #[arg(short, long, env = "OPTIMUS_PLUGIN_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Refuse any artifact without a sha256 pin (config or lock file)
+    #[arg(long, env = "OPTIMUS_PLUGIN_LOCKED")]
+    locked: bool,
+    /// Lock file to read [default: optimus-plugins.lock beside the config]
+    #[arg(long, env = "OPTIMUS_PLUGIN_LOCK_FILE", value_name = "FILE")]
+    lock_file: Option<PathBuf>,
+    /// Download and unpack every artifact again
+    #[arg(long)]
+    force: bool,
+    /// Switch back to the previous plugin set instead of installing
+    #[arg(long, conflicts_with_all = ["dry_run", "force", "locked"])]
+    rollback: bool,
+    /// Seconds to wait for another install on the same plugin folder
+    #[arg(
+        long,
+        env = "OPTIMUS_PLUGIN_LOCK_TIMEOUT",
+        default_value_t = 120,
+        value_name = "SECS"
+    )]
+    lock_timeout: u64,
+    /// Skip the one syncfs before the switch (tests, tmpfs)
+    #[arg(long, hide = true)]
+    no_sync: bool,
+}
+
+pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let timeout = Duration::from_secs(args.lock_timeout);
+    if args.rollback {
+        let dir = plugin_dir(global, args.config.as_deref())?;
+        let generation = plugin_manager::rollback(&dir, timeout).map_err(lib_err)?;
+        match global.output {
+            Output::Text => println!("{}: switched back to {generation}", dir.display()),
+            Output::Json => println!(
+                "{}",
+                serde_json::json!({"plugin_dir": dir, "generation": generation, "rollback": true})
+            ),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(config) = args.config.as_deref() else {
+        anyhow::bail!(crate::cli::UsageError("--config is required".into()));
+    };
+    let cfg = load_config(config, &args.artifacts)?;
+    let dir = plugin_manager::plugin_dir_for(&cfg, global.plugin_dir.as_deref());
+    let lock_path = args.lock_file.clone().unwrap_or_else(|| cfg.lock_path());
+    let lock = LockFile::read(&lock_path).map_err(lib_err)?;
+    if args.lock_file.is_some() && lock.is_none() {
+        anyhow::bail!(crate::cli::UsageError(format!(
+            "lock file {} does not exist",
+            lock_path.display()
+        )));
+    }
+    let opts = InstallOptions {
+        jobs: usize::from(args.jobs),
+        dry_run: args.dry_run,
+        locked: args.locked,
+        force: args.force,
+        lock_timeout: timeout,
+        sync: !args.no_sync,
+    };
+    let ctx = provider_context(&cfg);
+    let rep = reporter(global);
+    let report = runtime()?
+        .block_on(plugin_manager::install(
+            &cfg,
+            &dir,
+            &ctx,
+            lock.as_ref(),
+            &opts,
+            rep,
+        ))
+        .map_err(lib_err)?;
+    render(global, &report, args.dry_run);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(global: &Global, report: &InstallReport, dry_run: bool) {
+    if global.output == Output::Json {
+        let mut v = serde_json::to_value(report).unwrap_or_default();
+        v["dry_run"] = dry_run.into();
+        println!("{v}");
+        return;
+    }
+    let p = &report.plan;
+    for item in &p.items {
+        println!(
+            "{:<9} {}  ({})",
+            item.action.as_str(),
+            item.source,
+            item.reason
+        );
+    }
+    let summary = format!(
+        "{} added, {} updated, {} removed, {} unchanged",
+        p.count(Action::Add),
+        p.count(Action::Update),
+        p.count(Action::Remove),
+        p.count(Action::Unchanged)
+    );
+    if dry_run {
+        println!("dry run: {summary}; nothing changed");
+    } else if let Some(g) = &report.generation {
+        println!(
+            "{}: {summary}; {} plugins installed ({g})",
+            report.plugin_dir.display(),
+            report.plugins.len()
+        );
+    } else {
+        println!("{}: up to date ({summary})", report.plugin_dir.display());
+    }
+}

@@ -1,0 +1,82 @@
+//! `optimus-plugin list`: the installed plugins, from the receipts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use plugin_manager::Receipts;
+
+use super::common::{lib_err, plugin_dir};
+use crate::cli::{Global, Output};
+
+/// List installed plugins: name, type, version, image, source, sha256, install time.
+///
+/// Example: `optimus-plugin list --plugin-dir /app/plugins --output json`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Take the plugin folder from this config (when --plugin-dir is not given)
+    #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let dir = plugin_dir(global, args.config.as_deref())?;
+    let receipts = Receipts::read(&dir).map_err(lib_err)?;
+    let mut rows = Vec::new();
+    for a in receipts.iter().flat_map(|r| &r.artifacts) {
+        if a.plugins.is_empty() {
+            rows.push(serde_json::json!({
+                "name": null, "type": null, "version": null, "image": null,
+                "file": a.files.first().map(|f| f.path.clone()),
+                "source": a.source, "sha256": a.sha256, "installed_at": a.installed_at,
+            }));
+        }
+        for p in &a.plugins {
+            rows.push(serde_json::json!({
+                "name": p.name, "type": p.plugin_type, "version": p.version, "image": p.image,
+                "file": p.file, "source": a.source, "sha256": a.sha256, "installed_at": a.installed_at,
+            }));
+        }
+    }
+    match global.output {
+        Output::Json => {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "plugin_dir": dir,
+                    "generation": receipts.as_ref().map(|r| r.generation.clone()),
+                    "plugins": rows,
+                })
+            );
+        }
+        Output::Text => {
+            if receipts.is_none() {
+                println!("{}: no plugins installed", dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
+            println!(
+                "{:<20} {:<5} {:<10} {:<40} {:<32} {:<14} INSTALLED",
+                "NAME", "TYPE", "VERSION", "IMAGE", "SOURCE", "SHA256"
+            );
+            for r in &rows {
+                let name = if r["name"].is_null() {
+                    s(&r["file"])
+                } else {
+                    s(&r["name"])
+                };
+                let sha = s(&r["sha256"]);
+                println!(
+                    "{:<20} {:<5} {:<10} {:<40} {:<32} {:<14} {}",
+                    name,
+                    s(&r["type"]),
+                    s(&r["version"]),
+                    s(&r["image"]),
+                    s(&r["source"]),
+                    &sha[..sha.len().min(12)],
+                    s(&r["installed_at"]),
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

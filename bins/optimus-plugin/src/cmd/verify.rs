@@ -1,0 +1,59 @@
+//! `optimus-plugin verify`: re-hash the installed files against the receipts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::common::{lib_err, plugin_dir};
+use crate::cli::{Global, Output};
+
+/// Check installed files against the receipts; exit 1 naming every changed,
+/// missing or extra file.
+///
+/// Example: `optimus-plugin verify --plugin-dir /app/plugins`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Take the plugin folder from this config (when --plugin-dir is not given)
+    #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let dir = plugin_dir(global, args.config.as_deref())?;
+    let report = plugin_manager::verify(&dir).map_err(lib_err)?;
+    match global.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({"plugin_dir": dir, "ok": report.is_clean(), "report": report})
+        ),
+        Output::Text => {
+            for f in &report.changed {
+                println!("changed: {f}");
+            }
+            for f in &report.missing {
+                println!("missing: {f}");
+            }
+            for f in &report.extra {
+                println!("extra:   {f}");
+            }
+            if report.is_clean() {
+                println!(
+                    "{}: {} files verified, all match",
+                    dir.display(),
+                    report.checked
+                );
+            }
+        }
+    }
+    if report.is_clean() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: {} does not match its receipts ({} changed, {} missing, {} extra)",
+            dir.display(),
+            report.changed.len(),
+            report.missing.len(),
+            report.extra.len()
+        );
+        Ok(ExitCode::from(1))
+    }
+}

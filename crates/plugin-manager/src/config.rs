@@ -1,0 +1,296 @@
+//! The manager's part of the Optimus server config: the `plugins:` section
+//! (form 1, providers + plugins) and the `plugin:` section (form 2, a list of
+//! go-getter style sources). Every other top-level key is ignored; inside
+//! these two sections an unknown key is an error with file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use plugin_repo::{ProviderConfig, ProviderSet, Source};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::error::{Error, Result};
+use crate::extract::Limits;
+
+/// Name of the lock file written beside the config by `optimus-plugin lock`.
+pub const LOCK_FILE_NAME: &str = "optimus-plugins.lock";
+
+#[derive(Deserialize)]
+struct TopLevel {
+    #[serde(default)]
+    plugins: Option<PluginsSection>,
+    #[serde(default)]
+    plugin: Option<PluginSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginsSection {
+    #[serde(default)]
+    plugin_dir: Option<String>,
+    #[serde(default)]
+    providers: Vec<Spanned<ProviderConfig>>,
+    #[serde(default)]
+    plugins: Vec<Spanned<PluginEntry>>,
+    #[serde(default)]
+    limits: Option<Limits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginEntry {
+    provider: String,
+    path: String,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    archive: Option<String>,
+    #[serde(default)]
+    filename: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginSection {
+    #[serde(default)]
+    artifacts: Vec<Spanned<String>>,
+}
+
+/// Where one artifact comes from, as written in the config.
+#[derive(Debug, Clone)]
+pub enum ArtifactSource {
+    /// Form 1: a named provider and a path under it.
+    Provider {
+        /// Provider name.
+        provider: String,
+        /// Path relative to the provider's base.
+        path: String,
+        /// `archive:` option (`false`, `tar.gz`, `zip`, ...).
+        archive: Option<String>,
+        /// `filename:` option.
+        filename: Option<String>,
+    },
+    /// Form 2 (or `OPTIMUS_PLUGIN_ARTIFACTS`): a parsed source URL or path.
+    Source(Box<Source>),
+}
+
+/// One artifact entry of the config.
+#[derive(Debug, Clone)]
+pub struct ArtifactEntry {
+    /// `file:line:col` of the entry (or `OPTIMUS_PLUGIN_ARTIFACTS`), for
+    /// messages.
+    pub origin: String,
+    /// Where it comes from.
+    pub source: ArtifactSource,
+    /// The sha256 pin written in the config (`sha256:` or
+    /// `?checksum=sha256:`), lowercase hex.
+    pub sha256: Option<String>,
+}
+
+impl ArtifactEntry {
+    /// The stable key of this artifact: `provider:path` for form 1, the
+    /// source without secrets or options for form 2. Receipts and the lock
+    /// file use it.
+    pub fn key(&self) -> String {
+        match &self.source {
+            ArtifactSource::Provider { provider, path, .. } => format!("{provider}:{path}"),
+            ArtifactSource::Source(s) => s.display_name().to_owned(),
+        }
+    }
+}
+
+/// The manager config: both forms merged, in file order (form 1 plugins,
+/// then form 2 artifacts, then extra sources).
+///
+/// ```
+/// use plugin_manager::ManagerConfig;
+/// let yaml = "
+/// server: {port: 9100}        # not ours: ignored
+/// plugins:
+///   plugin_dir: /app/plugins
+///   providers:
+///     - {type: local, name: dist, path: ./dist}
+///   plugins:
+///     - {provider: dist, path: bq2bq.tar.gz}
+/// plugin:
+///   artifacts:
+///     - ../extra/optimus-plugin-neo.yaml
+/// ";
+/// let cfg = ManagerConfig::from_str(yaml, "/etc/optimus/optimus.yaml".as_ref()).unwrap();
+/// assert_eq!(cfg.artifacts.len(), 2);
+/// assert_eq!(cfg.artifacts[0].key(), "dist:bq2bq.tar.gz");
+/// assert_eq!(cfg.plugin_dir.as_deref(), Some("/app/plugins".as_ref()));
+///
+/// let err = ManagerConfig::from_str("plugins:\n  plugin_dri: x\n", "c.yaml".as_ref()).unwrap_err();
+/// assert!(err.to_string().starts_with("c.yaml:2:3:"), "{err}");
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// The config file (as given).
+    pub file: PathBuf,
+    /// Its folder: relative local paths resolve against it.
+    pub base_dir: PathBuf,
+    /// `plugins.plugin_dir` when set and not empty (relative paths are
+    /// relative to the current directory, as for the Optimus server).
+    pub plugin_dir: Option<PathBuf>,
+    /// The form-1 providers.
+    pub providers: Vec<ProviderConfig>,
+    /// Every artifact.
+    pub artifacts: Vec<ArtifactEntry>,
+    /// Extraction limits (`plugins.limits`).
+    pub limits: Limits,
+}
+
+impl ManagerConfig {
+    /// Reads and checks the config file.
+    pub fn load(file: &Path) -> Result<ManagerConfig> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::Config(format!("cannot read config {}: {e}", file.display())))?;
+        Self::from_str(&text, file)
+    }
+
+    /// Parses config text; `file` is used for messages and to resolve
+    /// relative paths.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str, file: &Path) -> Result<ManagerConfig> {
+        let shown = file.display().to_string();
+        let top: TopLevel = serde_saphyr::from_str(text).map_err(|e| yaml_error(&shown, &e))?;
+        let base_dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut cfg = ManagerConfig {
+            file: file.to_path_buf(),
+            base_dir,
+            plugin_dir: None,
+            providers: Vec::new(),
+            artifacts: Vec::new(),
+            limits: Limits::default(),
+        };
+        if let Some(section) = top.plugins {
+            cfg.plugin_dir = section
+                .plugin_dir
+                .filter(|d| !d.trim().is_empty())
+                .map(PathBuf::from);
+            if let Some(limits) = section.limits {
+                cfg.limits = limits;
+            }
+            let mut providers = Vec::new();
+            for p in section.providers {
+                providers.push(p.value);
+            }
+            let set = ProviderSet::new(providers.clone())
+                .map_err(|e| Error::Config(format!("{shown}: {e}")))?;
+            for entry in section.plugins {
+                let origin = at(&shown, &entry);
+                let e = entry.value;
+                set.get(&e.provider)
+                    .map_err(|err| Error::Config(format!("{origin}: {err}")))?;
+                let sha256 = e
+                    .sha256
+                    .as_deref()
+                    .map(|s| {
+                        normalize_sha256(s)
+                            .map_err(|m| Error::Config(format!("{origin}: sha256: {m}")))
+                    })
+                    .transpose()?;
+                if e.path.trim().is_empty() {
+                    return Err(Error::Config(format!("{origin}: path is empty")));
+                }
+                cfg.artifacts.push(ArtifactEntry {
+                    origin,
+                    source: ArtifactSource::Provider {
+                        provider: e.provider,
+                        path: e.path.trim_start_matches('/').to_owned(),
+                        archive: e.archive,
+                        filename: e.filename,
+                    },
+                    sha256,
+                });
+            }
+            cfg.providers = providers;
+        }
+        if let Some(section) = top.plugin {
+            for raw in section.artifacts {
+                let origin = at(&shown, &raw);
+                let entry = source_entry(&raw.value, &cfg.base_dir, origin)?;
+                cfg.artifacts.push(entry);
+            }
+        }
+        cfg.check_duplicates()?;
+        Ok(cfg)
+    }
+
+    /// Adds sources from outside the file (`OPTIMUS_PLUGIN_ARTIFACTS`, split
+    /// on commas by the caller); relative paths resolve against `base_dir`.
+    pub fn add_sources(&mut self, sources: &[String], base_dir: &Path, origin: &str) -> Result<()> {
+        for raw in sources.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let entry = source_entry(raw, base_dir, origin.to_owned())?;
+            self.artifacts.push(entry);
+        }
+        self.check_duplicates()
+    }
+
+    /// The lock file path beside the config.
+    pub fn lock_path(&self) -> PathBuf {
+        self.base_dir.join(LOCK_FILE_NAME)
+    }
+
+    fn check_duplicates(&self) -> Result<()> {
+        for (i, a) in self.artifacts.iter().enumerate() {
+            let key = a.key();
+            if let Some(b) = self.artifacts[..i].iter().find(|b| b.key() == key) {
+                return Err(Error::Config(format!(
+                    "{}: artifact {key} is listed twice (also at {})",
+                    a.origin, b.origin
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn source_entry(raw: &str, base_dir: &Path, origin: String) -> Result<ArtifactEntry> {
+    let source =
+        Source::parse(raw, base_dir).map_err(|e| Error::Config(format!("{origin}: {e}")))?;
+    let sha256 = match &source.options.checksum {
+        Some(plugin_repo::Checksum::Sha256(hex)) => Some(
+            normalize_sha256(hex).map_err(|m| Error::Config(format!("{origin}: checksum: {m}")))?,
+        ),
+        _ => None,
+    };
+    Ok(ArtifactEntry {
+        origin,
+        source: ArtifactSource::Source(Box::new(source)),
+        sha256,
+    })
+}
+
+fn at<T>(file: &str, s: &Spanned<T>) -> String {
+    format!("{file}:{}:{}", s.referenced.line(), s.referenced.column())
+}
+
+/// Checks a sha256 pin: 64 hex digits, an optional `sha256:` prefix.
+pub(crate) fn normalize_sha256(raw: &str) -> std::result::Result<String, String> {
+    let hex = raw.trim();
+    let hex = hex
+        .strip_prefix("sha256:")
+        .unwrap_or(hex)
+        .to_ascii_lowercase();
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(format!("{raw:?} is not a sha256 digest (64 hex digits)"))
+    }
+}
+
+/// `file:line:col: message` for a YAML error.
+pub(crate) fn yaml_error(file: &str, e: &serde_saphyr::Error) -> Error {
+    let mut options = serde_saphyr::RenderOptions::default();
+    options.snippets = serde_saphyr::SnippetMode::Off;
+    let msg = e.render_with_options(options);
+    match e.location() {
+        Some(loc) => Error::Config(format!("{file}:{}:{}: {msg}", loc.line(), loc.column())),
+        None => Error::Config(format!("{file}: {msg}")),
+    }
+}

@@ -1,0 +1,119 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading the config, planning, fetching,
+/// extracting or publishing. Messages name the file, artifact or entry at
+/// fault and never contain a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config (or lock file) is malformed or inconsistent. The message
+    /// starts with `file:line:col:` where a position is known.
+    #[error("{0}")]
+    Config(String),
+    /// Reading or writing a local file failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`"reading"`, `"creating folder"`, ...).
+        what: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A provider failed (not found, denied, network after retries).
+    #[error(transparent)]
+    Fetch(#[from] plugin_repo::RepoError),
+    /// The artifact's bytes do not match its pin.
+    #[error(
+        "checksum mismatch for {artifact}: expected sha256 {expected}, got {actual}{pin_origin}"
+    )]
+    Checksum {
+        /// The artifact (source key).
+        artifact: String,
+        /// The pinned digest (hex).
+        expected: String,
+        /// The digest of what was downloaded (hex).
+        actual: String,
+        /// `" (pin from ...)"`: where the expected value came from.
+        pin_origin: String,
+    },
+    /// An archive entry was refused (unsafe path, link, device, limit, ...).
+    #[error("unsafe archive {artifact}: entry {entry:?}: {reason}")]
+    UnsafeArchive {
+        /// The artifact (source key).
+        artifact: String,
+        /// The entry name as found in the archive (escaped in the message).
+        entry: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The archive could not be read (corrupt, truncated, wrong format).
+    #[error("cannot read archive {artifact}: {detail}")]
+    BadArchive {
+        /// The artifact (source key).
+        artifact: String,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// Two artifacts give the same file or the same plugin name.
+    #[error("{what} {name:?} comes from both {first} and {second}")]
+    Conflict {
+        /// `"file"` or `"plugin"`.
+        what: &'static str,
+        /// The file path or plugin name.
+        name: String,
+        /// The first source.
+        first: String,
+        /// The second source.
+        second: String,
+    },
+    /// A YAML plugin in the new set is invalid.
+    #[error("invalid YAML plugin {file} from {artifact}: {detail}")]
+    InvalidPlugin {
+        /// The file in the plugin set.
+        file: String,
+        /// The artifact it came from.
+        artifact: String,
+        /// plugin-spec's message.
+        detail: String,
+    },
+    /// `--locked` was asked for and some artifacts have no sha256 pin.
+    #[error("--locked: no sha256 pin for {}; run `optimus-plugin lock -c CONFIG` or add `sha256:`", .0.join(", "))]
+    Unpinned(Vec<String>),
+    /// Another install holds the lock on this plugin folder.
+    #[error("another install is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
+    Locked {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// How long we waited.
+        waited_secs: u64,
+    },
+    /// The plugin folder or its state is not in a shape this tool manages.
+    #[error("{0}")]
+    State(String),
+}
+
+impl Error {
+    /// True when the error is the user's config (exit code 2 in the CLI),
+    /// false when the work itself failed (exit code 1).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config(_) | Error::Unpinned(_))
+            || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
+    }
+
+    pub(crate) fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { what, path, source }
+    }
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

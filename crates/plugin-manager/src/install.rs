@@ -1,0 +1,590 @@
+//! The install pipeline: config -> plan -> fetch -> verify -> extract ->
+//! validate -> publish, plus rollback and `lock` resolution.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use plugin_repo::{ArtifactMeta, ProviderContext};
+
+use crate::config::ManagerConfig;
+use crate::error::{Error, Result};
+use crate::extract::{Limits, SetBuilder};
+use crate::fetch::{StreamReader, UnpackJob, hash_stream, unpack};
+use crate::layout::{Current, InstallLock, KEEP_GENERATIONS, Layout};
+use crate::lockfile::{LockFile, LockedArtifact};
+use crate::plan::{Action, Plan, PlanItem, decide};
+use crate::receipt::{ArtifactReceipt, PluginInfo, RECEIPTS_FILE, Receipts, now_rfc3339};
+use crate::resolve::{Artifact, resolve};
+
+/// Progress of an install, for a front end to render (progress bars, log
+/// lines). Called from several threads.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The plan is made.
+    Planned(&'a Plan),
+    /// A download starts; `size` when the store said.
+    FetchStart {
+        /// Source key.
+        source: &'a str,
+        /// Expected size.
+        size: Option<u64>,
+    },
+    /// Bytes received so far for `source`.
+    FetchProgress {
+        /// Source key.
+        source: &'a str,
+        /// Bytes so far.
+        bytes: u64,
+    },
+    /// A download and unpack finished.
+    FetchDone {
+        /// Source key.
+        source: &'a str,
+        /// Artifact size.
+        bytes: u64,
+        /// Files written.
+        files: usize,
+    },
+    /// The new set is live.
+    Published {
+        /// Its generation folder name.
+        generation: &'a str,
+    },
+}
+
+/// Receives [`Event`]s.
+pub trait Reporter: Send + Sync {
+    /// One event.
+    fn event(&self, event: &Event<'_>);
+}
+
+/// A reporter that drops every event.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// Knobs of an install.
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    /// Downloads at once.
+    pub jobs: usize,
+    /// Print the plan only.
+    pub dry_run: bool,
+    /// Refuse artifacts without a sha256 pin.
+    pub locked: bool,
+    /// Download everything again.
+    pub force: bool,
+    /// How long to wait for another install's lock.
+    pub lock_timeout: Duration,
+    /// Flush the new set to disk before switching (one `syncfs`).
+    pub sync: bool,
+}
+
+impl Default for InstallOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 4,
+            dry_run: false,
+            locked: false,
+            force: false,
+            lock_timeout: Duration::from_secs(120),
+            sync: true,
+        }
+    }
+}
+
+/// What an install did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InstallReport {
+    /// The plan (after downloads: artifacts whose bytes turned out equal
+    /// to the installed ones are marked unchanged).
+    pub plan: Plan,
+    /// The generation published, `None` when nothing changed or dry run.
+    pub generation: Option<String>,
+    /// Sources downloaded.
+    pub downloaded: Vec<String>,
+    /// YAML plugins in the set now.
+    pub plugins: Vec<PluginInfo>,
+    /// The plugin folder.
+    pub plugin_dir: PathBuf,
+}
+
+/// The plugin folder for a config: `--plugin-dir`, else the config's
+/// `plugin_dir`, else `.plugins` (relative to the current directory).
+pub fn plugin_dir_for(cfg: &ManagerConfig, override_dir: Option<&Path>) -> PathBuf {
+    override_dir
+        .map(Path::to_path_buf)
+        .or_else(|| cfg.plugin_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(".plugins"))
+}
+
+/// Installs the config's plugin set into `plugin_dir`.
+///
+/// Exactly the configured artifacts end up in `plugin_dir`, switched in
+/// atomically; on any error nothing visible changes.
+pub async fn install(
+    cfg: &ManagerConfig,
+    plugin_dir: &Path,
+    ctx: &ProviderContext,
+    lock: Option<&LockFile>,
+    opts: &InstallOptions,
+    reporter: Arc<dyn Reporter>,
+) -> Result<InstallReport> {
+    let artifacts = resolve(cfg, ctx, lock)?;
+    if opts.locked {
+        let unpinned: Vec<String> = artifacts
+            .iter()
+            .filter(|a| a.pin.is_none())
+            .map(|a| format!("{} ({})", a.key, a.origin))
+            .collect();
+        if !unpinned.is_empty() {
+            return Err(Error::Unpinned(unpinned));
+        }
+    }
+    let layout = Layout::new(plugin_dir)?;
+    let _guard = if opts.dry_run {
+        None
+    } else {
+        let l = layout.clone();
+        let timeout = opts.lock_timeout;
+        let guard = tokio::task::spawn_blocking(move || InstallLock::acquire(&l, timeout))
+            .await
+            .map_err(|e| Error::State(format!("lock task failed: {e}")))??;
+        layout.clean_leftovers()?;
+        Some(guard)
+    };
+    let current = layout.current()?;
+    let current_dir = match &current {
+        Current::Generation(g) => Some(layout.generation_path(g)),
+        Current::PlainDir => Some(plugin_dir.to_path_buf()),
+        Current::Absent => None,
+    };
+    let receipts = match &current_dir {
+        Some(d) => Receipts::read(d)?,
+        None => None,
+    };
+
+    let heads = probe(&artifacts, receipts.as_ref(), opts).await;
+    let mut plan = Plan::default();
+    for (a, head) in artifacts.iter().zip(&heads) {
+        let receipt = receipts.as_ref().and_then(|r| r.artifact(&a.key));
+        let (action, reason) = decide(
+            &a.format,
+            a.pin.as_ref().map(|p| p.sha256.as_str()),
+            receipt,
+            head.as_ref(),
+            opts.force,
+        );
+        plan.items.push(PlanItem {
+            source: a.key.clone(),
+            action,
+            reason,
+        });
+    }
+    if let Some(r) = &receipts {
+        for old in &r.artifacts {
+            if !artifacts.iter().any(|a| a.key == old.source) {
+                plan.items.push(PlanItem {
+                    source: old.source.clone(),
+                    action: Action::Remove,
+                    reason: "no longer in the config".into(),
+                });
+            }
+        }
+    }
+    reporter.event(&Event::Planned(&plan));
+    let mut report = InstallReport {
+        plan,
+        generation: None,
+        downloaded: Vec::new(),
+        plugins: receipts
+            .as_ref()
+            .map(|r| r.artifacts.iter().flat_map(|a| a.plugins.clone()).collect())
+            .unwrap_or_default(),
+        plugin_dir: plugin_dir.to_path_buf(),
+    };
+    let managed = matches!(current, Current::Generation(_));
+    if opts.dry_run || (report.plan.is_noop() && managed) {
+        return Ok(report);
+    }
+
+    let staging = Staging::new(layout.new_staging()?);
+    let set = Arc::new(SetBuilder::new(staging.path.clone()));
+    let tmp = layout.temp_dir()?;
+
+    // Unchanged artifacts: hard-link their files from the current set.
+    let mut receipts_by_key: HashMap<String, ArtifactReceipt> = HashMap::new();
+    for (a, item) in artifacts.iter().zip(&report.plan.items) {
+        if item.action == Action::Unchanged {
+            if let (Some(dir), Some(r)) = (
+                &current_dir,
+                receipts.as_ref().and_then(|r| r.artifact(&a.key)),
+            ) {
+                for f in &r.files {
+                    set.link_from(dir, f, &a.key)?;
+                }
+                receipts_by_key.insert(a.key.clone(), r.clone());
+            }
+        }
+    }
+
+    // Changed artifacts: fetch, verify and unpack, `jobs` at a time.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let to_fetch: Vec<&Artifact> = artifacts
+        .iter()
+        .zip(&report.plan.items)
+        .filter(|(_, i)| matches!(i.action, Action::Add | Action::Update))
+        .map(|(a, _)| a)
+        .collect();
+    let limits = Arc::new(cfg.limits.clone());
+    let tmp_path: Arc<Path> = Arc::from(tmp.path());
+    let mut results = futures::stream::iter(to_fetch.iter().map(|a| {
+        fetch_one(
+            (*a).clone(),
+            Arc::clone(&set),
+            Arc::clone(&limits),
+            Arc::clone(&tmp_path),
+            Arc::clone(&cancel),
+            Arc::clone(&reporter),
+        )
+    }))
+    .buffer_unordered(opts.jobs.max(1));
+    let mut first_error = None;
+    while let Some(res) = results.next().await {
+        match res {
+            Ok(r) => {
+                report.downloaded.push(r.source.clone());
+                receipts_by_key.insert(r.source.clone(), r);
+            }
+            Err(e) => {
+                cancel.store(true, Ordering::Relaxed);
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    drop(results);
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+
+    // Downloaded but byte-identical to the installed artifact: unchanged.
+    for item in &mut report.plan.items {
+        if item.action == Action::Update {
+            let old = receipts.as_ref().and_then(|r| r.artifact(&item.source));
+            let new = receipts_by_key.get(&item.source);
+            if let (Some(old), Some(new)) = (old, new) {
+                if old.sha256 == new.sha256 && old.format == new.format {
+                    item.action = Action::Unchanged;
+                    item.reason = "downloaded; same sha256 as installed".into();
+                }
+            }
+        }
+    }
+    if report.plan.is_noop() && managed {
+        return Ok(report);
+    }
+
+    // Validate every YAML plugin of the new set; names must be unique.
+    let mut ordered = Vec::new();
+    for a in &artifacts {
+        let mut r = receipts_by_key
+            .remove(&a.key)
+            .ok_or_else(|| Error::State(format!("internal: no result for {}", a.key)))?;
+        r.plugins = validate_plugins(set.root(), &r)?;
+        ordered.push(r);
+    }
+    let mut names: HashMap<String, String> = HashMap::new();
+    for r in &ordered {
+        for p in &r.plugins {
+            if let Some(first) = names.insert(p.name.clone(), r.source.clone()) {
+                return Err(Error::Conflict {
+                    what: "plugin",
+                    name: p.name.clone(),
+                    first,
+                    second: r.source.clone(),
+                });
+            }
+        }
+    }
+
+    let previous = match &current {
+        Current::Generation(g) => Some(g.clone()),
+        Current::PlainDir => Some(layout.legacy_generation_name()),
+        Current::Absent => None,
+    };
+    let generation = layout.next_generation_name()?;
+    let all = Receipts {
+        format: 1,
+        generation: generation.clone(),
+        previous: previous.clone(),
+        installed_at: now_rfc3339(),
+        artifacts: ordered,
+    };
+    let receipts_path = set.root().join(RECEIPTS_FILE);
+    std::fs::write(&receipts_path, all.to_json()).map_err(Error::io("writing", &receipts_path))?;
+    drop(tmp);
+    layout.publish(&staging.path, &generation, opts.sync)?;
+    staging.disarm();
+    reporter.event(&Event::Published {
+        generation: &generation,
+    });
+    let mut keep = vec![generation.as_str()];
+    if let Some(p) = previous.as_deref() {
+        keep.push(p);
+    }
+    keep.truncate(KEEP_GENERATIONS);
+    layout.prune(&keep)?;
+    report.plugins = all
+        .artifacts
+        .iter()
+        .flat_map(|a| a.plugins.clone())
+        .collect();
+    report.generation = Some(generation);
+    Ok(report)
+}
+
+/// Removes the staging folder unless the set was published.
+struct Staging {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Staging {
+    fn new(path: PathBuf) -> Self {
+        Self { path, armed: true }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// HEAD requests (concurrent) for installed artifacts without a pin.
+async fn probe(
+    artifacts: &[Artifact],
+    receipts: Option<&Receipts>,
+    opts: &InstallOptions,
+) -> Vec<Option<ArtifactMeta>> {
+    let futs = artifacts.iter().map(|a| async move {
+        let installed = receipts.and_then(|r| r.artifact(&a.key)).is_some();
+        if !installed || a.pin.is_some() || opts.force {
+            return None;
+        }
+        match a.provider.head(&a.path).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::debug!(source = %a.key, error = %e, "HEAD failed; will download");
+                None
+            }
+        }
+    });
+    futures::stream::iter(futs)
+        .buffered(opts.jobs.max(1))
+        .collect()
+        .await
+}
+
+async fn fetch_one(
+    a: Artifact,
+    set: Arc<SetBuilder>,
+    limits: Arc<Limits>,
+    tmp: Arc<Path>,
+    cancel: Arc<AtomicBool>,
+    reporter: Arc<dyn Reporter>,
+) -> Result<ArtifactReceipt> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::State("cancelled".into()));
+    }
+    let fetched = a.provider.get(&a.path).await?;
+    reporter.event(&Event::FetchStart {
+        source: &a.key,
+        size: fetched.meta.size,
+    });
+    let meta = fetched.meta.clone();
+    let handle = tokio::runtime::Handle::current();
+    let rep = Arc::clone(&reporter);
+    let key = a.key.clone();
+    let unpacked = tokio::task::spawn_blocking(move || {
+        let on_bytes = |n: u64| {
+            rep.event(&Event::FetchProgress {
+                source: &key,
+                bytes: n,
+            });
+        };
+        let reader = StreamReader::new(handle, fetched.body, &cancel, &on_bytes);
+        let job = UnpackJob {
+            artifact: &a.key,
+            format: &a.format,
+            pin: a.pin.as_ref(),
+            limits: &limits,
+            set: &set,
+            tmp_dir: &tmp,
+        };
+        unpack(&job, reader).map(|u| (u, a))
+    })
+    .await
+    .map_err(|e| Error::State(format!("download task failed: {e}")))?;
+    let (u, a) = unpacked?;
+    reporter.event(&Event::FetchDone {
+        source: &a.key,
+        bytes: u.size,
+        files: u.files.len(),
+    });
+    Ok(ArtifactReceipt {
+        source: a.key,
+        format: a.format,
+        sha256: u.sha256,
+        size: u.size,
+        meta,
+        installed_at: now_rfc3339(),
+        files: u.files,
+        plugins: Vec::new(),
+    })
+}
+
+/// A file at the top of the set named `optimus-plugin-*.yaml` (or `.yml`)
+/// is a YAML plugin, as the Optimus server discovers them.
+pub fn is_yaml_plugin_file(path: &str) -> bool {
+    !path.contains('/')
+        && path.starts_with("optimus-plugin-")
+        && (path.ends_with(".yaml") || path.ends_with(".yml"))
+}
+
+fn validate_plugins(root: &Path, r: &ArtifactReceipt) -> Result<Vec<PluginInfo>> {
+    let mut out = Vec::new();
+    for f in r.files.iter().filter(|f| is_yaml_plugin_file(&f.path)) {
+        let path = root.join(&f.path);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::InvalidPlugin {
+            file: f.path.clone(),
+            artifact: r.source.clone(),
+            detail: e.to_string(),
+        })?;
+        let plugin = plugin_spec::load_str(&text, &f.path).map_err(|e| Error::InvalidPlugin {
+            file: f.path.clone(),
+            artifact: r.source.clone(),
+            detail: e.to_string(),
+        })?;
+        out.push(PluginInfo {
+            name: plugin.name.clone(),
+            plugin_type: plugin.plugin_type.as_str().to_owned(),
+            version: plugin.version.clone(),
+            image: plugin.image.clone(),
+            file: f.path.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Switches `plugin_dir` back to the previous set (recorded in the current
+/// receipts, else the other kept generation). Returns its name.
+pub fn rollback(plugin_dir: &Path, lock_timeout: Duration) -> Result<String> {
+    let layout = Layout::new(plugin_dir)?;
+    let _guard = InstallLock::acquire(&layout, lock_timeout)?;
+    let Current::Generation(current) = layout.current()? else {
+        return Err(Error::State(format!(
+            "{} is not a plugin set installed by optimus-plugin; nothing to roll back to",
+            plugin_dir.display()
+        )));
+    };
+    let recorded = Receipts::read(&layout.generation_path(&current))?.and_then(|r| r.previous);
+    let gens = layout.generations()?;
+    let target = recorded
+        .filter(|p| gens.iter().any(|(_, n)| n == p))
+        .or_else(|| {
+            gens.iter()
+                .rev()
+                .map(|(_, n)| n.clone())
+                .find(|n| n != &current)
+        })
+        .ok_or_else(|| {
+            Error::State(format!(
+                "no previous plugin set is kept beside {}",
+                plugin_dir.display()
+            ))
+        })?;
+    layout.switch_to(&target)?;
+    Ok(target)
+}
+
+/// Downloads every artifact of the config and records its sha256 and
+/// size (for `optimus-plugin lock`). Pins in the config are checked.
+pub async fn resolve_lock(
+    cfg: &ManagerConfig,
+    ctx: &ProviderContext,
+    jobs: usize,
+    reporter: Arc<dyn Reporter>,
+) -> Result<LockFile> {
+    let artifacts = resolve(cfg, ctx, None)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let futs = artifacts.into_iter().map(|a| {
+        let cancel = Arc::clone(&cancel);
+        let reporter = Arc::clone(&reporter);
+        async move {
+            let fetched = a.provider.get(&a.path).await?;
+            reporter.event(&Event::FetchStart {
+                source: &a.key,
+                size: fetched.meta.size,
+            });
+            let handle = tokio::runtime::Handle::current();
+            let rep = Arc::clone(&reporter);
+            let key = a.key.clone();
+            let (sha, size) = tokio::task::spawn_blocking(move || {
+                let on_bytes = |n: u64| {
+                    rep.event(&Event::FetchProgress {
+                        source: &key,
+                        bytes: n,
+                    })
+                };
+                hash_stream(StreamReader::new(handle, fetched.body, &cancel, &on_bytes))
+            })
+            .await
+            .map_err(|e| Error::State(format!("download task failed: {e}")))??;
+            reporter.event(&Event::FetchDone {
+                source: &a.key,
+                bytes: size,
+                files: 0,
+            });
+            if let Some(pin) = a.pin.as_ref().filter(|p| p.sha256 != sha) {
+                return Err(Error::Checksum {
+                    artifact: a.key.clone(),
+                    expected: pin.sha256.clone(),
+                    actual: sha,
+                    pin_origin: format!(" (pin from {})", pin.origin),
+                });
+            }
+            Ok(LockedArtifact {
+                source: a.key,
+                sha256: sha,
+                size,
+            })
+        }
+    });
+    let results: Vec<Result<LockedArtifact>> = futures::stream::iter(futs)
+        .buffer_unordered(jobs.max(1))
+        .collect()
+        .await;
+    let mut artifacts = Vec::new();
+    for r in results {
+        artifacts.push(r?);
+    }
+    artifacts.sort_by(|a, b| a.source.cmp(&b.source));
+    Ok(LockFile { artifacts })
+}

@@ -1,0 +1,140 @@
+//! `verify` and `list`: read the current set against its receipts.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::receipt::{RECEIPTS_FILE, Receipts};
+
+/// Differences between the installed files and the receipts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    /// Files checked.
+    pub checked: usize,
+    /// Files whose content or mode differs from the receipt.
+    pub changed: Vec<String>,
+    /// Files in the receipts that are gone.
+    pub missing: Vec<String>,
+    /// Files (or links, devices, ...) that no receipt lists.
+    pub extra: Vec<String>,
+}
+
+impl VerifyReport {
+    /// True when everything matches.
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Re-hashes every installed file of `plugin_dir` against its receipts.
+pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
+    let receipts = Receipts::read(plugin_dir)?.ok_or_else(|| {
+        Error::State(format!(
+            "{} has no receipts ({RECEIPTS_FILE}): it was not installed by optimus-plugin install",
+            plugin_dir.display()
+        ))
+    })?;
+    let mut expected = BTreeMap::new();
+    for a in &receipts.artifacts {
+        for f in &a.files {
+            expected.insert(f.path.clone(), f);
+        }
+    }
+    let mut found = Vec::new();
+    walk(plugin_dir, "", &mut found)?;
+    let mut report = VerifyReport::default();
+    for (rel, is_file) in found {
+        if rel == RECEIPTS_FILE {
+            continue;
+        }
+        let Some(want) = expected.remove(&rel) else {
+            report.extra.push(rel);
+            continue;
+        };
+        if !is_file {
+            report.changed.push(format!("{rel} (not a regular file)"));
+            continue;
+        }
+        report.checked += 1;
+        let path = plugin_dir.join(&rel);
+        let (sha, size) = hash_file(&path)?;
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&path)
+                .map_err(Error::io("reading", &path))?
+                .permissions(),
+        ) & 0o7777;
+        if sha != want.sha256 || size != want.size {
+            report.changed.push(rel);
+        } else if mode != want.mode {
+            report
+                .changed
+                .push(format!("{rel} (mode {mode:o}, expected {:o})", want.mode));
+        }
+    }
+    report.missing = expected.into_keys().collect();
+    Ok(report)
+}
+
+fn walk(root: &Path, rel: &str, out: &mut Vec<(String, bool)>) -> Result<()> {
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let rd = std::fs::read_dir(&dir).map_err(Error::io("listing", &dir))?;
+    let mut entries: Vec<_> = rd.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = e.file_type().map_err(Error::io("inspecting", e.path()))?;
+        if ft.is_dir() {
+            walk(root, &child, out)?;
+        } else {
+            out.push((child, ft.is_file()));
+        }
+    }
+    Ok(())
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path).map_err(Error::io("opening", path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(Error::io("reading", path))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex::encode(h.finalize()), size))
+}
+
+/// The YAML plugin files at the top of `plugin_dir`
+/// (`optimus-plugin-*.yaml`), sorted; what `serve` hands out.
+pub fn installed_yaml_plugins(plugin_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let rd = match std::fs::read_dir(plugin_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("listing", plugin_dir)(e)),
+    };
+    let mut out: Vec<_> = rd
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| crate::install::is_yaml_plugin_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    Ok(out)
+}
