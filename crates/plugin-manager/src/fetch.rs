@@ -40,6 +40,7 @@ pub(crate) struct StreamReader<'a> {
     cancel: &'a AtomicBool,
     on_bytes: &'a (dyn Fn(u64) + Send + Sync),
     read: u64,
+    done: bool,
 }
 
 impl<'a> StreamReader<'a> {
@@ -57,6 +58,7 @@ impl<'a> StreamReader<'a> {
             cancel,
             on_bytes,
             read: 0,
+            done: false,
         }
     }
 
@@ -69,13 +71,19 @@ impl<'a> StreamReader<'a> {
 impl Read for StreamReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.chunk.is_empty() {
+            if self.done {
+                return Ok(0);
+            }
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(io::Error::other(StreamFailure(
                     "cancelled: another artifact failed".into(),
                 )));
             }
             match self.handle.block_on(self.body.next()) {
-                None => return Ok(0),
+                None => {
+                    self.done = true;
+                    return Ok(0);
+                }
                 Some(Ok(b)) => self.chunk = b,
                 Some(Err(e)) => {
                     let msg = e.to_string();
