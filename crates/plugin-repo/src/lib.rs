@@ -1,21 +1,55 @@
 //! Where Optimus plugin artifacts come from.
 //!
-//! A [`Provider`] (built from a provider entry of the manager config, or from
-//! a source URL) hands out artifacts as byte streams with their metadata,
-//! never holding a whole artifact in memory. Transient failures are retried
-//! inside the stream (resuming with a range request where the store allows),
-//! so callers see one clean stream or one typed [`RepoError`].
+//! A [`Provider`] (built from a provider entry of the manager config, see
+//! [`ProviderConfig`], or from a source URL, see [`Source`]) hands out
+//! artifacts as byte streams with their metadata, never holding a whole
+//! artifact in memory. Transient failures are retried inside the stream
+//! (resuming with a range request where the store allows), so callers see one
+//! clean stream or one typed [`RepoError`].
 //!
 //! Providers: http(s) via reqwest; gcs, s3, azure and local folders via
 //! object_store.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), plugin_repo::RepoError> {
+//! use futures::StreamExt;
+//! use plugin_repo::{ProviderContext, Source};
+//!
+//! let ctx = ProviderContext::new("/etc/optimus");
+//! let source = Source::parse("https://plugins.example.org/bq2bq.tar.gz?checksum=sha256:00", "/etc/optimus".as_ref())?;
+//! let provider = source.provider(&ctx)?;
+//! let mut fetched = provider.get(source.path()).await?;
+//! while let Some(chunk) = fetched.body.next().await {
+//!     let _bytes = chunk?;
+//! }
+//! # Ok(()) }
+//! ```
 
+mod build;
+mod config;
+mod context;
+mod error;
+mod http;
+mod netrc;
+mod resume;
 pub mod retry;
+mod secret;
+mod source;
+mod store;
 
 use std::fmt;
 use std::pin::Pin;
 
 use bytes::Bytes;
 use futures::Stream;
+
+pub use build::ProviderSet;
+pub use config::{AzureConfig, GcsConfig, HttpConfig, LocalConfig, S3Config};
+pub use config::{BasicAuth, HttpAuth, ProviderConfig, ProviderKind, ProviderSettings};
+pub use context::{EnvLookup, ProviderContext, RetrySettings, Timeouts};
+pub use error::RepoError;
+pub use secret::SecretValue;
+pub use source::{ArchiveOption, Checksum, Location, Source, SourceOptions};
 
 /// Metadata of one artifact as the store reports it. Used to decide whether
 /// an installed artifact is unchanged.
@@ -29,6 +63,16 @@ pub struct ArtifactMeta {
     pub version: Option<String>,
     /// Last-modified time as RFC 3339, when the store gives one.
     pub last_modified: Option<String>,
+}
+
+/// One object found by [`Provider::list`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListedObject {
+    /// Path relative to the provider's base, `/`-separated, usable with
+    /// [`Provider::get`].
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
 }
 
 /// The bytes of one artifact, in order. Errors are final (retries already
@@ -52,7 +96,7 @@ impl fmt::Debug for Fetched {
 }
 
 /// One place artifacts come from. Paths are relative to the provider's base
-/// (URL, bucket + prefix, or folder).
+/// (URL, bucket + prefix, or folder), `/`-separated, without a leading `/`.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync + fmt::Debug {
     /// The provider's name as used in messages (the config's `name`, or the
@@ -60,58 +104,11 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn name(&self) -> &str;
     /// Metadata only (HEAD). Used for the unchanged check without a download.
     async fn head(&self, path: &str) -> Result<ArtifactMeta, RepoError>;
-    /// Starts streaming an artifact.
+    /// Starts streaming an artifact. Transient failures, before or during
+    /// the body, are retried and resumed inside the returned stream.
     async fn get(&self, path: &str) -> Result<Fetched, RepoError>;
-}
-
-/// Everything that can go wrong fetching an artifact. Messages name the
-/// provider and path, never a secret.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RepoError {
-    /// The artifact does not exist (404 or missing object/file).
-    #[error("{provider}: {path} not found{status}")]
-    NotFound {
-        /// Provider name.
-        provider: String,
-        /// Artifact path.
-        path: String,
-        /// `" (HTTP 404)"` or empty.
-        status: String,
-    },
-    /// Credentials missing or refused (401/403).
-    #[error("{provider}: access to {path} denied ({detail})")]
-    Denied {
-        /// Provider name.
-        provider: String,
-        /// Artifact path.
-        path: String,
-        /// Status and server message, secrets removed.
-        detail: String,
-    },
-    /// Transient failures went on past the retry budget.
-    #[error("{provider}: fetching {path} failed after {attempts} attempt(s): {last}")]
-    RetriesExhausted {
-        /// Provider name.
-        provider: String,
-        /// Artifact path.
-        path: String,
-        /// How many attempts were made.
-        attempts: u32,
-        /// The last failure.
-        last: String,
-    },
-    /// Any other failure that retrying cannot fix.
-    #[error("{provider}: fetching {path} failed: {detail}")]
-    Other {
-        /// Provider name.
-        provider: String,
-        /// Artifact path.
-        path: String,
-        /// What went wrong.
-        detail: String,
-    },
-    /// The provider or source configuration is invalid.
-    #[error("{0}")]
-    Config(String),
+    /// Every object under `prefix` (a folder path relative to the base, `""`
+    /// for all), recursively, sorted by path. Providers that cannot list
+    /// (http) return [`RepoError::Unsupported`].
+    async fn list(&self, prefix: &str) -> Result<Vec<ListedObject>, RepoError>;
 }

@@ -1,0 +1,146 @@
+//! What a library needs from its embedder to build providers.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Looks up an environment variable. Libraries never read the process
+/// environment themselves: binaries pass `|k| std::env::var(k).ok()`, tests
+/// pass a map.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Timeouts per phase of a request. None of them limits a whole download:
+/// a large artifact on a slow but steady link is never cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// From sending a request to the response headers.
+    pub first_byte: Duration,
+    /// Longest gap between two chunks of a body.
+    pub idle_read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            idle_read: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Retry schedule for transient failures (connect errors, resets, truncated
+/// bodies, 408/425/429/5xx): capped exponential backoff with full jitter,
+/// honouring `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// First delay ceiling; doubles each attempt.
+    pub base: Duration,
+    /// Largest delay (also caps `Retry-After`).
+    pub cap: Duration,
+    /// Per-artifact retry budget: after a failure, retrying stops when the
+    /// next attempt would start later than this after the last progress
+    /// (the start of the request, or the last byte received).
+    pub deadline: Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(20),
+            deadline: Duration::from_mins(3),
+        }
+    }
+}
+
+/// Everything providers need from their surroundings.
+///
+/// ```
+/// use std::sync::Arc;
+/// use plugin_repo::ProviderContext;
+///
+/// let ctx = ProviderContext::new("/etc/optimus")
+///     .with_env(Arc::new(|key: &str| std::env::var(key).ok()));
+/// assert_eq!(ctx.config_dir, std::path::Path::new("/etc/optimus"));
+/// ```
+#[derive(Clone)]
+pub struct ProviderContext {
+    /// Directory of the config file: relative local paths and secret files
+    /// resolve against it.
+    pub config_dir: PathBuf,
+    /// Environment lookup (secrets given by env var name, `HOME`/`NETRC`
+    /// for `.netrc`, proxy variables, cloud credential chains). Defaults to
+    /// an empty environment.
+    pub env: EnvLookup,
+    /// Per-phase timeouts.
+    pub timeouts: Timeouts,
+    /// Retry schedule.
+    pub retry: RetrySettings,
+}
+
+impl ProviderContext {
+    /// A context with defaults and an empty environment.
+    pub fn new(config_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            config_dir: config_dir.into(),
+            env: Arc::new(|_| None),
+            timeouts: Timeouts::default(),
+            retry: RetrySettings::default(),
+        }
+    }
+
+    /// Replaces the environment lookup.
+    #[must_use]
+    pub fn with_env(mut self, env: EnvLookup) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Replaces the timeouts.
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Replaces the retry schedule.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetrySettings) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Looks up one variable; empty values count as unset.
+    pub(crate) fn var(&self, key: &str) -> Option<String> {
+        (self.env)(key).filter(|v| !v.is_empty())
+    }
+
+    /// `path` resolved against the config directory.
+    pub(crate) fn resolve_path(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.config_dir.join(path)
+        }
+    }
+}
+
+impl Default for ProviderContext {
+    fn default() -> Self {
+        Self::new(".")
+    }
+}
+
+impl fmt::Debug for ProviderContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderContext")
+            .field("config_dir", &self.config_dir)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}

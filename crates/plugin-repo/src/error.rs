@@ -1,0 +1,72 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong fetching an artifact. Messages name the
+/// provider and path, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The artifact does not exist (404 or missing object/file).
+    #[error("{provider}: {path} not found{status}")]
+    NotFound {
+        /// Provider name.
+        provider: String,
+        /// Artifact path.
+        path: String,
+        /// `" (HTTP 404)"` or empty.
+        status: String,
+    },
+    /// Credentials missing or refused (401/403).
+    #[error("{provider}: access to {path} denied ({detail})")]
+    Denied {
+        /// Provider name.
+        provider: String,
+        /// Artifact path.
+        path: String,
+        /// Status and server message, secrets removed.
+        detail: String,
+    },
+    /// Transient failures went on past the retry budget.
+    #[error("{provider}: fetching {path} failed after {attempts} attempt(s): {last}")]
+    RetriesExhausted {
+        /// Provider name.
+        provider: String,
+        /// Artifact path.
+        path: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// Any other failure that retrying cannot fix.
+    #[error("{provider}: fetching {path} failed: {detail}")]
+    Other {
+        /// Provider name.
+        provider: String,
+        /// Artifact path.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The provider cannot do this (e.g. listing over plain http).
+    #[error("{provider}: {operation} is not supported by {kind} providers")]
+    Unsupported {
+        /// Provider name.
+        provider: String,
+        /// Provider type (`http`, ...).
+        kind: &'static str,
+        /// What was asked (`listing`).
+        operation: &'static str,
+    },
+    /// The provider or source configuration is invalid (or a secret it
+    /// refers to cannot be read). The message names the provider / source
+    /// and the key.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl RepoError {
+    /// Whether this error means "the artifact is not there".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RepoError::NotFound { .. })
+    }
+}
