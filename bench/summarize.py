@@ -103,8 +103,9 @@ def main():
 
     cold = load(res, "p2-cold")
     re_ = load(res, "p2-reinstall")
+    re1 = load(res, "p2-reinstall-form1")
     if cold and re_:
-        out += ["### P2: 100 plugins, cold then unchanged re-install", "", table(cold, OURS), "", table(re_, ""), ""]
+        out += ["### P2: 100 plugins, cold then unchanged re-install", "", table(cold, OURS), "", table({**re_, **(re1 or {})}, ""), ""]
         bytes_txt = read(res, "p2-bytes.txt").strip()
         out += ["```", bytes_txt, "```", ""]
         c = cold[OURS]["median"]
@@ -118,6 +119,9 @@ def main():
             f"artifact bytes transferred: {m.group(2) if m else '?'} in {m.group(1) if m else '?'} requests "
             f"(target 0): {verdict(zero)}"
         )
+        if re1:
+            r1 = next(iter(re1.values()))["median"]
+            verdicts.append(f"- P2 with one form-1 http provider: re-install / cold = {r1:.3f} / {c:.3f} = **{r1 / c:.3f}** (target ≤ 0.05): {verdict(r1 / c <= 0.05)}")
 
     p3 = load(res, "p3")
     rss_txt = read(res, "p3-rss.txt")
