@@ -1,0 +1,498 @@
+//! Second pass: node tree to [`Plugin`], checking the schema strictly.
+//!
+//! Unknown keys, duplicate keys and wrong types are collected, not returned at
+//! the first one, and the position of every field is remembered so that the
+//! validation rules (third pass) can point at the offending key.
+
+use std::collections::HashMap;
+
+use crate::keys::{self, Field};
+use crate::model::{
+    Entrypoint, HookType, NamedValue, Plugin, PluginType, Question, Spelling, SubQuestion,
+};
+use crate::node::{Key, Node, Pos, Value};
+
+/// The result of decoding: the model (as far as it could be read), which
+/// spelling the file uses, where each field is and what was wrong.
+pub(crate) struct Decoded {
+    pub plugin: Plugin,
+    pub spelling: Spelling,
+    /// Canonical field path (`questions[0].regexp`) to the value's position.
+    pub positions: HashMap<String, Pos>,
+    pub problems: Vec<(Pos, String)>,
+}
+
+impl Decoded {
+    /// Position of a canonical path, or of its closest recorded ancestor.
+    pub(crate) fn position(&self, path: &str) -> Pos {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.positions.get(p) {
+                return *pos;
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p = &p[..i],
+                None => return self.positions.get("").copied().unwrap_or_default(),
+            }
+        }
+    }
+}
+
+struct Decoder<'s> {
+    src: &'s str,
+    spelling: Spelling,
+    positions: HashMap<String, Pos>,
+    problems: Vec<(Pos, String)>,
+}
+
+/// The entries of one mapping, matched to the fields of its table.
+struct Fields<'n> {
+    table: &'static [Field],
+    path: String,
+    pos: Pos,
+    found: Vec<Option<(&'n Key, &'n Node)>>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, canonical: &str) -> Option<(&'n Key, &'n Node)> {
+        let i = self.table.iter().position(|f| f.upstream == canonical)?;
+        self.found[i]
+    }
+
+    fn child(&self, canonical: &str) -> String {
+        if self.path.is_empty() {
+            canonical.to_owned()
+        } else {
+            format!("{}.{canonical}", self.path)
+        }
+    }
+}
+
+/// Which spelling the top-level keys use: the one more of them belong to.
+fn detect(root: &Node) -> Spelling {
+    let Value::Map(entries) = &root.value else {
+        return Spelling::Upstream;
+    };
+    let count = |sp: Spelling| {
+        entries
+            .iter()
+            .filter(|(k, _)| keys::PLUGIN.iter().any(|f| f.accepts(sp, &k.name)))
+            .count()
+    };
+    if count(Spelling::Design) > count(Spelling::Upstream) {
+        Spelling::Design
+    } else {
+        Spelling::Upstream
+    }
+}
+
+pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
+    let spelling = detect(root);
+    let mut d = Decoder {
+        src,
+        spelling,
+        positions: HashMap::new(),
+        problems: Vec::new(),
+    };
+    d.positions.insert(String::new(), root.pos);
+    let plugin = d.plugin(root);
+    d.problems.sort_by_key(|(pos, _)| *pos);
+    Decoded {
+        plugin,
+        spelling,
+        positions: d.positions,
+        problems: d.problems,
+    }
+}
+
+impl Decoder<'_> {
+    fn problem(&mut self, pos: Pos, message: String) {
+        self.problems.push((pos, message));
+    }
+
+    fn other(&self) -> Spelling {
+        match self.spelling {
+            Spelling::Upstream => Spelling::Design,
+            Spelling::Design => Spelling::Upstream,
+        }
+    }
+
+    fn spelling_name(spelling: Spelling) -> &'static str {
+        match spelling {
+            Spelling::Upstream => "upstream (lowercase)",
+            Spelling::Design => "design (PascalCase)",
+        }
+    }
+
+    /// Matches the entries of a mapping to `table`, reporting unknown and
+    /// duplicate keys. A null value counts as an empty mapping.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        table: &'static [Field],
+        path: String,
+        what: &str,
+    ) -> Option<Fields<'n>> {
+        let entries: &[(Key, Node)] = match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            other => {
+                self.problem(
+                    node.pos,
+                    format!("{what} must be a mapping, found {}", other.kind()),
+                );
+                return None;
+            }
+        };
+        self.positions.insert(path.clone(), node.pos);
+        let mut fields = Fields {
+            table,
+            path,
+            pos: node.pos,
+            found: vec![None; table.len()],
+        };
+        for (key, value) in entries {
+            let Some(i) = table
+                .iter()
+                .position(|f| f.accepts(self.spelling, &key.name))
+            else {
+                let hint = if table.iter().any(|f| f.accepts(self.other(), &key.name)) {
+                    format!(
+                        " (`{}` is the {} spelling; this file uses the {} spelling)",
+                        key.name,
+                        Self::spelling_name(self.other()),
+                        Self::spelling_name(self.spelling)
+                    )
+                } else {
+                    String::new()
+                };
+                self.problem(
+                    key.pos,
+                    format!(
+                        "unknown key `{}` in {what}; expected one of: {}{hint}",
+                        key.name,
+                        keys::expected(table, self.spelling)
+                    ),
+                );
+                continue;
+            };
+            if let Some((first, _)) = fields.found[i] {
+                self.problem(
+                    key.pos,
+                    format!(
+                        "duplicate key `{}` in {what} (first at line {}, column {})",
+                        key.name, first.pos.line, first.pos.col
+                    ),
+                );
+                continue;
+            }
+            fields.found[i] = Some((key, value));
+            let child = fields.child(table[i].upstream);
+            let pos = if matches!(value.value, Value::Null) {
+                key.pos
+            } else {
+                value.pos
+            };
+            self.positions.insert(child, pos);
+        }
+        Some(fields)
+    }
+
+    /// The source text of a plain scalar (so `1.10` stays `1.10`).
+    fn raw_text(&self, node: &Node) -> Option<String> {
+        let span = node.defined.span();
+        let start = usize::try_from(span.byte_offset()?).ok()?;
+        let len = usize::try_from(span.byte_len()?).ok()?;
+        self.src
+            .get(start..start.checked_add(len)?)
+            .map(str::to_owned)
+    }
+
+    fn string(&mut self, entry: Option<(&Key, &Node)>) -> Option<String> {
+        let (key, node) = entry?;
+        match &node.value {
+            Value::Null => None,
+            Value::Str(s) => Some(s.clone()),
+            Value::Bool(b) => Some(self.raw_text(node).unwrap_or_else(|| b.to_string())),
+            Value::Int(i) => Some(self.raw_text(node).unwrap_or_else(|| i.to_string())),
+            Value::Float(x) => Some(self.raw_text(node).unwrap_or_else(|| x.to_string())),
+            other @ (Value::Seq(_) | Value::Map(_)) => {
+                self.problem(
+                    node.pos,
+                    format!("`{}` must be a string, found {}", key.name, other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_or_empty(&mut self, entry: Option<(&Key, &Node)>) -> String {
+        self.string(entry).unwrap_or_default()
+    }
+
+    /// A list of items; null is an empty list.
+    fn list<'n>(&mut self, entry: Option<(&'n Key, &'n Node)>) -> &'n [Node] {
+        let Some((key, node)) = entry else {
+            return &[];
+        };
+        match &node.value {
+            Value::Seq(items) => items,
+            Value::Null => &[],
+            other => {
+                self.problem(
+                    node.pos,
+                    format!("`{}` must be a list, found {}", key.name, other.kind()),
+                );
+                &[]
+            }
+        }
+    }
+
+    fn string_list(&mut self, entry: Option<(&Key, &Node)>) -> Vec<String> {
+        let Some((key, _)) = entry else {
+            return Vec::new();
+        };
+        let items = self.list(entry);
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match &item.value {
+                Value::Seq(_) | Value::Map(_) | Value::Null => self.problem(
+                    item.pos,
+                    format!(
+                        "items of `{}` must be strings, found {}",
+                        key.name,
+                        item.value.kind()
+                    ),
+                ),
+                _ => {
+                    let text = self.string(Some((key, item))).unwrap_or_default();
+                    out.push(text);
+                }
+            }
+        }
+        out
+    }
+
+    /// A length limit: an integer of 0 or more; 0 (upstream's "unset") is None.
+    fn length(&mut self, entry: Option<(&Key, &Node)>) -> Option<u64> {
+        let (key, node) = entry?;
+        match &node.value {
+            Value::Null => None,
+            Value::Int(i) => match u64::try_from(*i) {
+                Ok(0) => None,
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.problem(
+                        node.pos,
+                        format!("`{}` must be 0 or more, found {i}", key.name),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.problem(
+                    node.pos,
+                    format!("`{}` must be an integer, found {}", key.name, other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, entry: Option<(&Key, &Node)>) -> bool {
+        let Some((key, node)) = entry else {
+            return false;
+        };
+        match &node.value {
+            Value::Bool(b) => *b,
+            Value::Null => false,
+            other => {
+                let found = match other {
+                    Value::Str(s) => format!("`{s}`"),
+                    _ => other.kind().to_owned(),
+                };
+                self.problem(
+                    node.pos,
+                    format!("`{}` must be true or false, found {found}", key.name),
+                );
+                false
+            }
+        }
+    }
+
+    fn plugin(&mut self, root: &Node) -> Plugin {
+        let mut plugin = Plugin::default();
+        if matches!(root.value, Value::Null) {
+            self.problem(
+                root.pos,
+                "the file is empty; a plugin is a mapping with at least name, version and image"
+                    .to_owned(),
+            );
+            return plugin;
+        }
+        let Some(f) = self.fields(root, keys::PLUGIN, String::new(), "the plugin") else {
+            return plugin;
+        };
+        plugin.name = self.string_or_empty(f.get("name"));
+        plugin.description = self.string_or_empty(f.get("description"));
+        plugin.plugin_type = self.plugin_type(&f);
+        plugin.plugin_mods = self.string_list(f.get("pluginmods"));
+        plugin.version = self.string_or_empty(f.get("pluginversion"));
+        plugin.api_version = self.string_list(f.get("apiversion"));
+        plugin.image = self.string_or_empty(f.get("image"));
+        plugin.entrypoint = f
+            .get("entrypoint")
+            .and_then(|(_, node)| self.entrypoint(node, f.child("entrypoint")));
+        plugin.depends_on = self.string_list(f.get("dependson"));
+        plugin.hook_type = self.hook_type(f.get("hooktype"));
+        plugin.questions = self.questions(f.get("questions"), &f.child("questions"));
+        plugin.default_config =
+            self.named_values(f.get("defaultconfig"), &f.child("defaultconfig"));
+        plugin.default_assets =
+            self.named_values(f.get("defaultassets"), &f.child("defaultassets"));
+        plugin
+    }
+
+    fn plugin_type(&mut self, f: &Fields<'_>) -> PluginType {
+        let entry = f.get("plugintype");
+        let key = keys::spelled(keys::PLUGIN, "plugintype", self.spelling);
+        match self.string(entry).as_deref() {
+            Some("task") => PluginType::Task,
+            Some("hook") => PluginType::Hook,
+            Some(other) => {
+                let pos = entry.map_or(f.pos, |(_, n)| n.pos);
+                self.problem(
+                    pos,
+                    format!("`{key}` must be task or hook, found `{other}`"),
+                );
+                PluginType::Task
+            }
+            // The design document has no plugin type: its plugins are tasks.
+            None if self.spelling == Spelling::Design => PluginType::Task,
+            None => {
+                let pos = entry.map_or(f.pos, |(k, _)| k.pos);
+                self.problem(pos, format!("missing `{key}` (task or hook)"));
+                PluginType::Task
+            }
+        }
+    }
+
+    fn hook_type(&mut self, entry: Option<(&Key, &Node)>) -> Option<HookType> {
+        let value = self.string(entry)?;
+        match value.as_str() {
+            "pre" => Some(HookType::Pre),
+            "post" => Some(HookType::Post),
+            "fail" => Some(HookType::Fail),
+            other => {
+                if let Some((key, node)) = entry {
+                    self.problem(
+                        node.pos,
+                        format!("`{}` must be pre, post or fail, found `{other}`", key.name),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn entrypoint(&mut self, node: &Node, path: String) -> Option<Entrypoint> {
+        let what = format!(
+            "`{}`",
+            keys::spelled(keys::PLUGIN, "entrypoint", self.spelling)
+        );
+        let f = self.fields(node, keys::ENTRYPOINT, path, &what)?;
+        let shell = self
+            .string(f.get("shell"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| Entrypoint::DEFAULT_SHELL.to_owned());
+        let script = self.string_or_empty(f.get("script"));
+        Some(Entrypoint { shell, script })
+    }
+
+    fn questions(&mut self, entry: Option<(&Key, &Node)>, path: &str) -> Vec<Question> {
+        let items = self.list(entry);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            if let Some(q) = self.question(item, item_path) {
+                self.renumber(path, i, out.len());
+                out.push(q);
+            }
+        }
+        out
+    }
+
+    /// A list item that is not a mapping is left out of the model, so the
+    /// items after it move up; move their recorded positions with them so
+    /// that validation problems still point at the right place.
+    fn renumber(&mut self, list_path: &str, from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        let old = format!("{list_path}[{from}]");
+        let new = format!("{list_path}[{to}]");
+        let moved: Vec<(String, Pos)> = self
+            .positions
+            .iter()
+            .filter(|(k, _)| {
+                k.strip_prefix(old.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+            .map(|(k, v)| (format!("{new}{}", &k[old.len()..]), *v))
+            .collect();
+        self.positions.extend(moved);
+    }
+
+    fn question(&mut self, node: &Node, path: String) -> Option<Question> {
+        let f = self.fields(node, keys::QUESTION, path, "a question")?;
+        let mut q = Question::new(self.string_or_empty(f.get("name")));
+        q.prompt = self.string_or_empty(f.get("prompt"));
+        q.help = self.string_or_empty(f.get("help"));
+        q.default = self.string(f.get("default"));
+        q.options = self.string_list(f.get("multiselect"));
+        let subs = self.list(f.get("subquestions"));
+        for (i, sub) in subs.iter().enumerate() {
+            let sub_path = format!("{}[{i}]", f.child("subquestions"));
+            if let Some(s) = self.sub_question(sub, sub_path) {
+                self.renumber(&f.child("subquestions"), i, q.sub_questions.len());
+                q.sub_questions.push(s);
+            }
+        }
+        q.regexp = self.string(f.get("regexp"));
+        q.validation_error = self.string_or_empty(f.get("validationerror"));
+        q.min_length = self.length(f.get("minlength"));
+        q.max_length = self.length(f.get("maxlength"));
+        q.required = self.boolean(f.get("required"));
+        Some(q)
+    }
+
+    fn sub_question(&mut self, node: &Node, path: String) -> Option<SubQuestion> {
+        let f = self.fields(node, keys::SUB_QUESTION, path, "a sub-question")?;
+        let if_value = self.string_or_empty(f.get("ifvalue"));
+        let questions = self.questions(f.get("questions"), &f.child("questions"));
+        Some(SubQuestion {
+            if_value,
+            questions,
+        })
+    }
+
+    fn named_values(&mut self, entry: Option<(&Key, &Node)>, path: &str) -> Vec<NamedValue> {
+        let Some((key, _)) = entry else {
+            return Vec::new();
+        };
+        let what = format!("an entry of `{}`", key.name);
+        let items = self.list(entry);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let Some(f) = self.fields(item, keys::NAMED_VALUE, format!("{path}[{i}]"), &what)
+            else {
+                continue;
+            };
+            let name = self.string_or_empty(f.get("name"));
+            let value = self.string_or_empty(f.get("value"));
+            self.renumber(path, i, out.len());
+            out.push(NamedValue { name, value });
+        }
+        out
+    }
+}

@@ -1,0 +1,93 @@
+//! The error type of this crate and the problems it carries.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in a YAML plugin, with its position in the source.
+///
+/// `line` and `column` start at 1. Both are 0 when the problem has no position
+/// (a plugin built in code rather than read from YAML).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// 1-based line of the offending key or value (0: unknown).
+    pub line: u64,
+    /// 1-based column of the offending key or value (0: unknown).
+    pub column: u64,
+    /// What is wrong, naming the key, for the person reading it.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// Why a YAML plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed, breaks the schema or fails validation. Every
+    /// problem found is listed, one per line, as `origin:line:col: message`.
+    #[error("{}", render(origin, problems))]
+    Invalid {
+        /// Where the text came from (a file path or any label the caller chose).
+        origin: String,
+        /// Every problem, in source order.
+        problems: Vec<Problem>,
+    },
+}
+
+impl SpecError {
+    /// The problems of an [`SpecError::Invalid`] error (empty for a read error).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            SpecError::Invalid { problems, .. } => problems,
+            SpecError::Read { .. } => &[],
+        }
+    }
+}
+
+fn render(origin: &str, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(origin);
+        out.push(':');
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+/// A rule broken by a [`crate::Plugin`], found by [`crate::Plugin::validate`].
+///
+/// `path` names the field in upstream spelling, e.g.
+/// `questions[0].subquestions[1].questions[0].regexp`; the empty path is the
+/// plugin itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Field path in upstream spelling (`""` for the whole plugin).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}

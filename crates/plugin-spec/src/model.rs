@@ -1,0 +1,224 @@
+//! The one in-memory model of a YAML plugin, whatever spelling it was read from.
+//!
+//! `Serialize` writes the upstream spelling (lowercase keys), which is what
+//! [`Plugin::to_yaml`] emits; empty optional fields are left out.
+
+use serde::Serialize;
+
+/// A YAML plugin (`optimus-plugin-<name>.yaml`).
+///
+/// Read one with [`crate::load_str`] or [`crate::load_file`]; build one in code
+/// and check it with [`Plugin::validate`].
+///
+/// ```
+/// let plugin = plugin_spec::load_str(
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: ghcr.io/example/neo:0.1.0\n\
+///      entrypoint:\n  script: neo run\n",
+///     "optimus-plugin-neo.yaml",
+/// )?;
+/// assert_eq!(plugin.name, "neo");
+/// assert_eq!(plugin.plugin_type, plugin_spec::PluginType::Task);
+/// assert_eq!(plugin.entrypoint.as_ref().map(|e| e.shell.as_str()), Some("/bin/sh"));
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct Plugin {
+    /// Plugin name (`name` / `Name`); also the `<name>` of the file name.
+    pub name: String,
+    /// One-line description (`description` / `Description`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Task or hook (`plugintype` / `PluginType`).
+    #[serde(rename = "plugintype")]
+    pub plugin_type: PluginType,
+    /// Plugin modules (`pluginmods` / `PluginMods`), e.g. `cli`, `dependencyresolver`.
+    #[serde(rename = "pluginmods", skip_serializing_if = "Vec::is_empty")]
+    pub plugin_mods: Vec<String>,
+    /// Plugin version (`pluginversion` / `Version`).
+    #[serde(rename = "pluginversion")]
+    pub version: String,
+    /// Supported API versions (`apiversion` / `ApiVersion`).
+    #[serde(rename = "apiversion", skip_serializing_if = "Vec::is_empty")]
+    pub api_version: Vec<String>,
+    /// Container image the job's executor runs (`image` / `Image`).
+    pub image: String,
+    /// How the executor starts (`entrypoint` / `Entrypoint`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Entrypoint>,
+    /// Plugins this one depends on (`dependson` / `DependsOn`).
+    #[serde(rename = "dependson", skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// When a hook runs (`hooktype` / `HookType`); only for hooks.
+    #[serde(rename = "hooktype", skip_serializing_if = "Option::is_none")]
+    pub hook_type: Option<HookType>,
+    /// Questions asked when a job using the plugin is created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+    /// Static config added after the answers (`defaultconfig` / `DefaultConfig`).
+    #[serde(rename = "defaultconfig", skip_serializing_if = "Vec::is_empty")]
+    pub default_config: Vec<NamedValue>,
+    /// Asset files created for a new job (`defaultassets` / `DefaultAssets`).
+    #[serde(rename = "defaultassets", skip_serializing_if = "Vec::is_empty")]
+    pub default_assets: Vec<NamedValue>,
+}
+
+/// Whether a plugin is a job's main task or a hook around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginType {
+    /// The job's transformation.
+    #[default]
+    Task,
+    /// Runs before, after or on failure of the task.
+    Hook,
+}
+
+impl PluginType {
+    /// The upstream spelling: `task` or `hook`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginType::Task => "task",
+            PluginType::Hook => "hook",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a hook runs relative to the task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HookType {
+    /// Before the task.
+    Pre,
+    /// After the task succeeded.
+    Post,
+    /// After the task failed.
+    Fail,
+}
+
+impl HookType {
+    /// The upstream spelling: `pre`, `post` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookType::Pre => "pre",
+            HookType::Post => "post",
+            HookType::Fail => "fail",
+        }
+    }
+}
+
+impl std::fmt::Display for HookType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the executor container starts: `shell -c script`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entrypoint {
+    /// Shell that runs the script; `/bin/sh` when the YAML leaves it out.
+    pub shell: String,
+    /// The script.
+    pub script: String,
+}
+
+impl Entrypoint {
+    /// The shell used when a plugin names none.
+    pub const DEFAULT_SHELL: &'static str = "/bin/sh";
+}
+
+/// A question asked when a job using the plugin is created.
+///
+/// `min_length` / `max_length` of 0 mean "no limit", as upstream; they are
+/// read into `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct Question {
+    /// Config key the answer is stored under.
+    pub name: String,
+    /// What the user is asked.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
+    /// Longer help text.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub help: String,
+    /// Answer used when none is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The options to choose one from (upstream calls the key `multiselect`).
+    #[serde(rename = "multiselect", skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Follow-up questions asked when the answer equals their `ifvalue`.
+    #[serde(rename = "subquestions", skip_serializing_if = "Vec::is_empty")]
+    pub sub_questions: Vec<SubQuestion>,
+    /// Regular expression a non-empty answer must match (unanchored search,
+    /// like Go's `regexp.MatchString`; anchor it with `^...$`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regexp: Option<String>,
+    /// Message shown when the answer does not match `regexp`.
+    #[serde(rename = "validationerror", skip_serializing_if = "String::is_empty")]
+    pub validation_error: String,
+    /// Minimum answer length in characters.
+    #[serde(rename = "minlength", skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    /// Maximum answer length in characters.
+    #[serde(rename = "maxlength", skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// An empty answer is refused.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+}
+
+impl Question {
+    /// A question with this name and nothing else set.
+    pub fn new(name: impl Into<String>) -> Self {
+        Question {
+            name: name.into(),
+            ..Question::default()
+        }
+    }
+}
+
+/// Follow-up questions asked when the parent's answer equals `if_value`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SubQuestion {
+    /// The parent answer that triggers these questions.
+    #[serde(rename = "ifvalue")]
+    pub if_value: String,
+    /// The follow-up questions.
+    pub questions: Vec<Question>,
+}
+
+/// A `{name, value}` pair of `defaultconfig` or `defaultassets`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct NamedValue {
+    /// Config key or asset file name.
+    pub name: String,
+    /// Config value or asset file content.
+    pub value: String,
+}
+
+impl NamedValue {
+    /// A pair.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        NamedValue {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The two spellings of the YAML plugin file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Spelling {
+    /// Upstream Optimus: lowercase keys (`plugintype`, `pluginversion`, ...).
+    Upstream,
+    /// The "Simplify Plugins" design document: PascalCase keys (`Name`, `Version`, ...).
+    Design,
+}

@@ -1,0 +1,246 @@
+//! Third pass: the rules a well-formed plugin must follow.
+//!
+//! Rules work on the model, so they also check plugins built in code
+//! ([`Plugin::validate`]); `load_str` maps each violation's path back to a
+//! line and column.
+
+use std::collections::HashMap;
+
+use crate::error::Violation;
+use crate::keys::{self, Field};
+use crate::model::{NamedValue, Plugin, PluginType, Question, Spelling};
+
+/// Longest accepted plugin name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `name` is a valid plugin name: 1 to 64 characters from `a-z`,
+/// `0-9`, `-` and `_`, starting with a letter or digit. The name becomes part
+/// of file names (`optimus-plugin-<name>.yaml`), so nothing else is allowed.
+///
+/// ```
+/// assert!(plugin_spec::is_valid_plugin_name("bq2bq"));
+/// assert!(!plugin_spec::is_valid_plugin_name("../etc"));
+/// assert!(!plugin_spec::is_valid_plugin_name("BQ2BQ"));
+/// ```
+pub fn is_valid_plugin_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    name.len() <= MAX_NAME_LEN
+        && (first.is_ascii_lowercase() || first.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+struct Rules {
+    spelling: Spelling,
+    out: Vec<Violation>,
+}
+
+impl Rules {
+    fn push(&mut self, path: String, message: String) {
+        self.out.push(Violation { path, message });
+    }
+
+    fn key(&self, table: &[Field], canonical: &str) -> &'static str {
+        keys::spelled(table, canonical, self.spelling)
+    }
+}
+
+fn join(parent: &str, canonical: &str) -> String {
+    if parent.is_empty() {
+        canonical.to_owned()
+    } else {
+        format!("{parent}.{canonical}")
+    }
+}
+
+/// Every rule broken by `plugin`, as read in `spelling`.
+pub(crate) fn violations(plugin: &Plugin, spelling: Spelling) -> Vec<Violation> {
+    let mut r = Rules {
+        spelling,
+        out: Vec::new(),
+    };
+    let name_key = r.key(keys::PLUGIN, "name");
+    if plugin.name.is_empty() {
+        r.push("name".into(), format!("missing `{name_key}`"));
+    } else if !is_valid_plugin_name(&plugin.name) {
+        r.push(
+            "name".into(),
+            format!(
+                "`{name_key}` `{}` is not a valid plugin name: use 1 to {MAX_NAME_LEN} of a-z, 0-9, - and _, starting with a letter or digit",
+                plugin.name
+            ),
+        );
+    }
+    for (canonical, value) in [("pluginversion", &plugin.version), ("image", &plugin.image)] {
+        if value.trim().is_empty() {
+            let key = r.key(keys::PLUGIN, canonical);
+            r.push(canonical.into(), format!("missing `{key}`"));
+        }
+    }
+    let entry_key = r.key(keys::PLUGIN, "entrypoint");
+    match &plugin.entrypoint {
+        None if spelling == Spelling::Upstream => {
+            r.push(
+                "entrypoint".into(),
+                "missing `entrypoint` (with `script`; `shell` defaults to /bin/sh)".into(),
+            );
+        }
+        Some(ep) if ep.script.trim().is_empty() => {
+            let key = r.key(keys::ENTRYPOINT, "script");
+            r.push(
+                "entrypoint.script".into(),
+                format!("missing `{key}` in `{entry_key}`"),
+            );
+        }
+        _ => {}
+    }
+    let hook_key = r.key(keys::PLUGIN, "hooktype");
+    match (plugin.plugin_type, plugin.hook_type) {
+        (PluginType::Hook, None) => r.push(
+            "hooktype".into(),
+            format!("a hook needs `{hook_key}`: pre, post or fail"),
+        ),
+        (PluginType::Task, Some(_)) => r.push(
+            "hooktype".into(),
+            format!("`{hook_key}` is only for hooks; this plugin is a task"),
+        ),
+        _ => {}
+    }
+    questions(&mut r, &plugin.questions, "questions");
+    for canonical in ["defaultconfig", "defaultassets"] {
+        let list = if canonical == "defaultconfig" {
+            &plugin.default_config
+        } else {
+            &plugin.default_assets
+        };
+        named_values(&mut r, list, canonical);
+    }
+    r.out
+}
+
+fn questions(r: &mut Rules, list: &[Question], path: &str) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let name_key = r.key(keys::QUESTION, "name");
+    for (i, q) in list.iter().enumerate() {
+        let qp = format!("{path}[{i}]");
+        if q.name.trim().is_empty() {
+            r.push(
+                join(&qp, "name"),
+                format!("a question needs a `{name_key}`"),
+            );
+        } else if let Some(first) = seen.insert(q.name.as_str(), i) {
+            seen.insert(q.name.as_str(), first);
+            r.push(
+                join(&qp, "name"),
+                format!(
+                    "duplicate question name `{}` (also question {} of this level)",
+                    q.name,
+                    first + 1
+                ),
+            );
+        }
+        question(r, q, &qp);
+    }
+}
+
+fn question(r: &mut Rules, q: &Question, qp: &str) {
+    if let Some(re) = &q.regexp
+        && let Err(err) = regex::Regex::new(re)
+    {
+        let key = r.key(keys::QUESTION, "regexp");
+        let detail = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        r.push(
+            join(qp, "regexp"),
+            format!(
+                "`{key}` of question `{}` does not compile: {detail}",
+                q.name
+            ),
+        );
+    }
+    if let (Some(min), Some(max)) = (q.min_length, q.max_length)
+        && min > max
+    {
+        let min_key = r.key(keys::QUESTION, "minlength");
+        let max_key = r.key(keys::QUESTION, "maxlength");
+        r.push(
+            join(qp, "minlength"),
+            format!(
+                "`{min_key}` {min} is greater than `{max_key}` {max} in question `{}`",
+                q.name
+            ),
+        );
+    }
+    if !q.options.is_empty()
+        && let Some(default) = &q.default
+        && !q.options.contains(default)
+    {
+        let key = r.key(keys::QUESTION, "default");
+        r.push(
+            join(qp, "default"),
+            format!(
+                "`{key}` `{default}` of question `{}` is not one of its options: {}",
+                q.name,
+                q.options.join(", ")
+            ),
+        );
+    }
+    let mut seen_options: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (i, option) in q.options.iter().enumerate() {
+        if !seen_options.insert(option.as_str()) {
+            let key = r.key(keys::QUESTION, "multiselect");
+            r.push(
+                format!("{}[{i}]", join(qp, "multiselect")),
+                format!(
+                    "duplicate option `{option}` in `{key}` of question `{}`",
+                    q.name
+                ),
+            );
+        }
+    }
+    for (i, sub) in q.sub_questions.iter().enumerate() {
+        let sp = format!("{}[{i}]", join(qp, "subquestions"));
+        if !q.options.is_empty() && !q.options.contains(&sub.if_value) {
+            let key = r.key(keys::SUB_QUESTION, "ifvalue");
+            r.push(
+                join(&sp, "ifvalue"),
+                format!(
+                    "`{key}` `{}` is not one of the options of question `{}`: {}",
+                    sub.if_value,
+                    q.name,
+                    q.options.join(", ")
+                ),
+            );
+        }
+        questions(r, &sub.questions, &join(&sp, "questions"));
+    }
+}
+
+fn named_values(r: &mut Rules, list: &[NamedValue], path: &str) {
+    let list_key = r.key(keys::PLUGIN, path);
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, nv) in list.iter().enumerate() {
+        let np = format!("{path}[{i}]");
+        if nv.name.trim().is_empty() {
+            r.push(
+                join(&np, "name"),
+                format!("an entry of `{list_key}` needs a `name`"),
+            );
+        } else if let Some(first) = seen.insert(nv.name.as_str(), i) {
+            seen.insert(nv.name.as_str(), first);
+            r.push(
+                join(&np, "name"),
+                format!(
+                    "duplicate name `{}` in `{list_key}` (also entry {})",
+                    nv.name,
+                    first + 1
+                ),
+            );
+        }
+    }
+}
