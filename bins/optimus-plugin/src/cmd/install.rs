@@ -32,6 +32,10 @@ pub struct Args {
         value_name = "SOURCES"
     )]
     artifacts: Vec<String>,
+    /// Give up on an artifact after this many seconds without progress
+    /// (transient errors are retried until then)
+    #[arg(long, env = "OPTIMUS_PLUGIN_RETRY_DEADLINE", default_value_t = 180, value_name = "SECS")]
+    retry_deadline: u64,
     /// Downloads at once
     #[arg(short, long, env = "OPTIMUS_PLUGIN_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
@@ -98,7 +102,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         lock_timeout: timeout,
         sync: !args.no_sync,
     };
-    let ctx = provider_context(&cfg);
+    let ctx = provider_context(&cfg, args.retry_deadline);
     let rep = reporter(global);
     let report = runtime()?
         .block_on(plugin_manager::install(

@@ -26,6 +26,10 @@ pub struct Args {
     /// Where to write [default: optimus-plugins.lock beside the config]
     #[arg(long, value_name = "FILE")]
     lock_file: Option<PathBuf>,
+    /// Give up on an artifact after this many seconds without progress
+    /// (transient errors are retried until then)
+    #[arg(long, env = "OPTIMUS_PLUGIN_RETRY_DEADLINE", default_value_t = 180, value_name = "SECS")]
+    retry_deadline: u64,
     /// Downloads at once
     #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
@@ -33,7 +37,7 @@ pub struct Args {
 
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let cfg = load_config(&args.config, &args.artifacts)?;
-    let ctx = provider_context(&cfg);
+    let ctx = provider_context(&cfg, args.retry_deadline);
     let lock = runtime()?
         .block_on(plugin_manager::resolve_lock(
             &cfg,

@@ -193,6 +193,7 @@ pub struct ServerState {
     pub heads: Arc<AtomicUsize>,
     pub token: Arc<Mutex<Option<String>>>,
     pub truncate: Arc<Mutex<Vec<String>>>,
+    pub dead: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct Server {
@@ -214,6 +215,9 @@ impl Server {
             headers: HeaderMap,
             AxPath(path): AxPath<String>,
         ) -> Response {
+            if st.dead.load(Ordering::SeqCst) {
+                return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+            }
             if let Some(tok) = st.token.lock().unwrap().clone() {
                 let ok = headers
                     .get(header::AUTHORIZATION)
@@ -237,6 +241,9 @@ impl Server {
             }
             st.gets.fetch_add(1, Ordering::SeqCst);
             if st.truncate.lock().unwrap().contains(&path) {
+                // Half the body, then the connection drops and the server
+                // stays down.
+                st.dead.store(true, Ordering::SeqCst);
                 let half = data[..data.len() / 2].to_vec();
                 let stream = futures::stream::iter(vec![
                     Ok::<_, std::io::Error>(bytes_from(half)),
