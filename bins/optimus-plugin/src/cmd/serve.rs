@@ -1,0 +1,95 @@
+//! `optimus-plugin serve`: serve the installed YAML plugins to `sync`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use plugin_manager::serve::{PluginServer, run_until};
+
+use crate::cli::{Global, Output, UsageError};
+
+/// Serve the YAML plugins of the plugin folder over HTTP: `GET /plugins`
+/// (zip with ETag), `GET /plugins/index.json`, `GET /healthz`.
+///
+/// The folder is re-read when it changes, so a new install is served
+/// without a restart. Stops cleanly on SIGTERM or Ctrl-C.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(
+        long,
+        env = "OPTIMUS_SERVE_ADDR",
+        default_value = "127.0.0.1:9100",
+        value_name = "IP:PORT"
+    )]
+    addr: String,
+}
+
+pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let addr: SocketAddr = args.addr.parse().map_err(|e| {
+        UsageError(format!(
+            "--addr {:?}: not an IP:PORT address ({e})",
+            args.addr
+        ))
+    })?;
+    let plugin_dir = global
+        .plugin_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".plugins"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(global.output, addr, plugin_dir))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(output: Output, addr: SocketAddr, plugin_dir: PathBuf) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let server = PluginServer::new(plugin_dir.clone());
+    // The first line on stdout says where to connect (useful with port 0).
+    match output {
+        Output::Text => println!(
+            "serving YAML plugins from {} on http://{bound}/plugins",
+            plugin_dir.display()
+        ),
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({
+                "addr": bound.to_string(),
+                "url": format!("http://{bound}/plugins"),
+                "plugin_dir": plugin_dir.display().to_string(),
+            })
+        ),
+    }
+    tracing::info!(addr = %bound, plugin_dir = %plugin_dir.display(), "listening");
+    run_until(listener, server, shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing open requests");
+}

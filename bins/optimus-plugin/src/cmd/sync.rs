@@ -1,0 +1,134 @@
+//! `optimus-plugin sync`: fetch the server's YAML plugins into the local
+//! plugin folder.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use plugin_manager::SyncError;
+use plugin_manager::sync::{ClientConfig, SyncOptions, SyncReport, plugins_url, sync};
+
+use crate::cli::{Global, Output, UsageError};
+
+/// Replace the local YAML plugins with the ones the Optimus server serves.
+///
+/// Reads `host:` from the client config (other keys ignored), downloads
+/// `{host}/plugins`, validates every plugin and swaps the new set in
+/// atomically. Binaries and other files in the plugin folder are kept.
+/// Nothing changes if anything fails.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Client config (optimus.yaml) with the server's `host:`
+    #[arg(short = 'c', long, env = "OPTIMUS_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Server host[:port] or URL; overrides the config (no scheme means http://)
+    #[arg(long, env = "OPTIMUS_HOST", value_name = "HOST")]
+    host: Option<String>,
+    /// Timeout of one HTTP attempt, in seconds
+    #[arg(
+        long,
+        env = "OPTIMUS_SYNC_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    timeout: u64,
+    /// Most HTTP attempts on network errors and 5xx/429 answers
+    #[arg(
+        long,
+        env = "OPTIMUS_SYNC_ATTEMPTS",
+        default_value_t = 4,
+        value_name = "N"
+    )]
+    attempts: u32,
+    /// Largest accepted archive download, in bytes
+    #[arg(long, env = "OPTIMUS_SYNC_MAX_BYTES", value_name = "BYTES")]
+    max_bytes: Option<u64>,
+}
+
+pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
+    let host = match (&args.host, &args.config) {
+        (Some(h), _) => h.clone(),
+        (None, Some(path)) => ClientConfig::load(path)
+            .map_err(|e| UsageError(e.to_string()))?
+            .host
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{}: no `host:` key; add it or pass --host",
+                    path.display()
+                ))
+            })?,
+        (None, None) => {
+            return Err(UsageError(
+                "no server: pass -c optimus.yaml (with `host:`), --host or OPTIMUS_HOST".into(),
+            )
+            .into());
+        }
+    };
+    let url = plugins_url(&host).map_err(|e| UsageError(e.to_string()))?;
+    if args.timeout == 0 || args.attempts == 0 {
+        return Err(UsageError("--timeout and --attempts must be at least 1".into()).into());
+    }
+    let plugin_dir = global
+        .plugin_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".plugins"));
+    let mut opts = SyncOptions::new(url, plugin_dir);
+    opts.timeout = Duration::from_secs(args.timeout);
+    opts.max_attempts = args.attempts;
+    if let Some(max) = args.max_bytes {
+        opts.limits.max_download_bytes = max;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = rt.block_on(sync(&opts)).map_err(|e: SyncError| {
+        if e.is_config() {
+            anyhow::Error::new(UsageError(e.to_string()))
+        } else {
+            anyhow::Error::new(e).context("sync failed; local plugins unchanged")
+        }
+    })?;
+    print(global.output, &report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
+    match output {
+        Output::Json => {
+            println!("{}", serde_json::to_string_pretty(r)?);
+        }
+        Output::Text => {
+            if r.http_status == 304 {
+                println!(
+                    "{} YAML plugins in {} are up to date ({} answered 304 Not Modified)",
+                    r.plugins,
+                    r.plugin_dir.display(),
+                    r.url
+                );
+                return Ok(());
+            }
+            for c in &r.added {
+                println!("added    {} {}", c.name, c.version);
+            }
+            for u in &r.updated {
+                println!("updated  {} {} -> {}", u.name, u.old_version, u.new_version);
+            }
+            for c in &r.removed {
+                println!("removed  {} {}", c.name, c.version);
+            }
+            println!(
+                "synced {} YAML plugins from {} into {}: {} added, {} updated, {} removed, {} unchanged",
+                r.plugins,
+                r.url,
+                r.plugin_dir.display(),
+                r.added.len(),
+                r.updated.len(),
+                r.removed.len(),
+                r.unchanged
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,600 @@
+//! The client side of sync: download the server's YAML plugin archive and
+//! replace the YAML plugins of a local plugin folder with it, atomically.
+//!
+//! Steps, each a function a test can call alone: [`ClientConfig`] (the
+//! upstream client config's `host:`) -> [`plugins_url`] -> fetch (with
+//! `If-None-Match`, retries, size cap) -> [`read_archive`] (flat names,
+//! limits, plugin-spec validation) -> [`crate::sync_apply`] (a complete new
+//! folder built beside the old one, then swapped in with one
+//! `renameat2(RENAME_EXCHANGE)`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), plugin_manager::SyncError> {
+//! use plugin_manager::sync::{plugins_url, sync, SyncOptions};
+//!
+//! let url = plugins_url("localhost:9100")?; // http://localhost:9100/plugins
+//! let report = sync(&SyncOptions::new(url, ".plugins")).await?;
+//! println!("{} added, {} updated, {} removed", report.added.len(), report.updated.len(), report.removed.len());
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::sync_apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
+use crate::sync_archive::{ArchiveLimits, PluginFile, looks_like_zip, read_archive};
+use crate::sync_error::SyncError;
+
+/// The part of an Optimus client config (`optimus.yaml`) sync reads: the
+/// server's `host`. Every other key is ignored.
+///
+/// ```
+/// use plugin_manager::sync::ClientConfig;
+/// let c = ClientConfig::from_yaml("version: 1\nhost: localhost:9100\nproject: {name: p}\n", "optimus.yaml")?;
+/// assert_eq!(c.host.as_deref(), Some("localhost:9100"));
+/// # Ok::<(), plugin_manager::SyncError>(())
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClientConfig {
+    /// The Optimus server, `host[:port]` or a URL.
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+impl ClientConfig {
+    /// Parses the config text; `origin` names it in messages.
+    pub fn from_yaml(src: &str, origin: &str) -> Result<Self, SyncError> {
+        if src.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_saphyr::from_str::<ClientConfig>(src)
+            .map_err(|e| SyncError::Config(format!("{origin}: {e}")))
+    }
+
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, SyncError> {
+        let src = std::fs::read_to_string(path).map_err(|e| {
+            SyncError::Config(format!("cannot read config {}: {e}", path.display()))
+        })?;
+        Self::from_yaml(&src, &path.display().to_string())
+    }
+}
+
+/// The archive URL for a host: `host[:port]` (no scheme means `http://`) or
+/// a URL, with `plugins` appended to its path.
+///
+/// ```
+/// use plugin_manager::sync::plugins_url;
+/// assert_eq!(plugins_url("localhost:9100")?.as_str(), "http://localhost:9100/plugins");
+/// assert_eq!(plugins_url("https://opt.example.org/api/")?.as_str(), "https://opt.example.org/api/plugins");
+/// assert!(plugins_url("ftp://x").is_err());
+/// # Ok::<(), plugin_manager::SyncError>(())
+/// ```
+pub fn plugins_url(host: &str) -> Result<Url, SyncError> {
+    let host = host.trim();
+    if host.is_empty() {
+        return Err(SyncError::Config(
+            "no server host: set `host:` in the client config, --host or OPTIMUS_HOST".into(),
+        ));
+    }
+    let with_scheme = if host.contains("://") {
+        host.to_owned()
+    } else {
+        format!("http://{host}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|e| SyncError::Config(format!("bad server host {host:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SyncError::Config(format!(
+            "bad server host {:?}: only http and https are supported",
+            redact(&url)
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(SyncError::Config(format!(
+            "bad server host {host:?}: no host name"
+        )));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{path}/plugins"));
+    Ok(url)
+}
+
+/// The URL without user name and password, for messages.
+pub fn redact(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// What to sync, from where, with which limits.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The archive URL (see [`plugins_url`]).
+    pub url: Url,
+    /// The local plugin folder (created if missing).
+    pub plugin_dir: PathBuf,
+    /// Download and archive limits.
+    pub limits: ArchiveLimits,
+    /// Timeout of one HTTP attempt.
+    pub timeout: Duration,
+    /// Total time allowed for retries.
+    pub retry_budget: Duration,
+    /// Most HTTP attempts.
+    pub max_attempts: u32,
+    /// How long to wait for another sync on the same folder.
+    pub lock_wait: Duration,
+}
+
+impl SyncOptions {
+    /// Defaults: 30 s per attempt, 4 attempts within 60 s, default limits.
+    pub fn new(url: Url, plugin_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            url,
+            plugin_dir: plugin_dir.into(),
+            limits: ArchiveLimits::default(),
+            timeout: Duration::from_secs(30),
+            retry_budget: Duration::from_mins(1),
+            max_attempts: 4,
+            lock_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A plugin added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Plugin name.
+    pub name: String,
+    /// File name.
+    pub file: String,
+    /// Version.
+    pub version: String,
+}
+
+/// A plugin whose file changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Update {
+    /// Plugin name.
+    pub name: String,
+    /// File name.
+    pub file: String,
+    /// Version before.
+    pub old_version: String,
+    /// Version now.
+    pub new_version: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The archive URL (without credentials).
+    pub url: String,
+    /// The local plugin folder.
+    pub plugin_dir: PathBuf,
+    /// HTTP status of the final answer (200 or 304).
+    pub http_status: u16,
+    /// Body bytes downloaded (0 on 304).
+    pub downloaded_bytes: u64,
+    /// The server's ETag, when it sent one.
+    pub etag: Option<String>,
+    /// Plugins now present that were not.
+    pub added: Vec<Change>,
+    /// Plugins whose file changed.
+    pub updated: Vec<Update>,
+    /// Plugins gone.
+    pub removed: Vec<Change>,
+    /// Plugins unchanged.
+    pub unchanged: usize,
+    /// YAML plugins in the folder now.
+    pub plugins: usize,
+}
+
+impl SyncReport {
+    /// Whether the local folder changed.
+    pub fn changed(&self) -> bool {
+        !(self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty())
+    }
+}
+
+/// Downloads the archive and replaces the YAML plugins of
+/// `opts.plugin_dir` with its content. On any error the folder is left as
+/// it was.
+pub async fn sync(opts: &SyncOptions) -> Result<SyncReport, SyncError> {
+    let shown = redact(&opts.url);
+    let plugin_dir = std::path::absolute(&opts.plugin_dir)
+        .map_err(SyncError::io("resolving", &opts.plugin_dir))?;
+
+    let dir = plugin_dir.clone();
+    let wait = opts.lock_wait;
+    let (lock, local, state) = blocking(move || {
+        let lock = lock_plugin_dir(&dir, wait)?;
+        let (local, state) = read_local(lock.real_dir())?;
+        Ok((lock, local, state))
+    })
+    .await?;
+
+    // Ask with the ETag only when the folder still holds what that ETag
+    // delivered; anything else (a hand edit, a lost file) needs the body.
+    let etag = state
+        .as_ref()
+        .filter(|s| s.url == shown && s.files == local_digests(&local))
+        .and_then(|s| s.etag.clone());
+
+    let fetched = fetch(opts, &shown, etag.as_deref()).await?;
+    let (body, new_etag) = match fetched {
+        Fetched::NotModified => {
+            let count = local.len();
+            return Ok(SyncReport {
+                url: shown,
+                plugin_dir,
+                http_status: 304,
+                downloaded_bytes: 0,
+                etag,
+                added: Vec::new(),
+                updated: Vec::new(),
+                removed: Vec::new(),
+                unchanged: count,
+                plugins: count,
+            });
+        }
+        Fetched::Body { bytes, etag } => (bytes, etag),
+    };
+    let downloaded = body.len() as u64;
+    let limits = opts.limits;
+    let origin = shown.clone();
+    let new_set = blocking(move || read_archive(&body, &limits, &origin)).await?;
+
+    let (added, updated, removed, unchanged) = diff(&local, &new_set);
+    let new_state = SyncState {
+        url: shown.clone(),
+        etag: new_etag.clone(),
+        files: new_set
+            .iter()
+            .map(|f| (f.entry.file.clone(), f.entry.sha256.clone()))
+            .collect(),
+    };
+    let changed = !(added.is_empty() && updated.is_empty() && removed.is_empty());
+    let plugins = new_set.len();
+    blocking(move || {
+        let res = apply(&lock, &new_set, &new_state, changed);
+        drop(lock);
+        res
+    })
+    .await?;
+
+    Ok(SyncReport {
+        url: shown,
+        plugin_dir,
+        http_status: 200,
+        downloaded_bytes: downloaded,
+        etag: new_etag,
+        added,
+        updated,
+        removed,
+        unchanged,
+        plugins,
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::State(format!("internal task failed: {e}")))?
+}
+
+fn local_digests(local: &[LocalPlugin]) -> BTreeMap<String, String> {
+    local
+        .iter()
+        .map(|p| (p.file.clone(), p.sha256.clone()))
+        .collect()
+}
+
+fn diff(
+    local: &[LocalPlugin],
+    new_set: &[PluginFile],
+) -> (Vec<Change>, Vec<Update>, Vec<Change>, usize) {
+    let old: BTreeMap<&str, &LocalPlugin> = local.iter().map(|p| (p.file.as_str(), p)).collect();
+    let new: BTreeMap<&str, &PluginFile> =
+        new_set.iter().map(|p| (p.entry.file.as_str(), p)).collect();
+    let mut added = Vec::new();
+    let mut updated = Vec::new();
+    let mut unchanged = 0;
+    for (file, n) in &new {
+        match old.get(file) {
+            None => added.push(Change {
+                name: n.entry.name.clone(),
+                file: (*file).to_owned(),
+                version: n.entry.version.clone(),
+            }),
+            Some(o) if o.sha256 == n.entry.sha256 => unchanged += 1,
+            Some(o) => updated.push(Update {
+                name: n.entry.name.clone(),
+                file: (*file).to_owned(),
+                old_version: o.version.clone(),
+                new_version: n.entry.version.clone(),
+            }),
+        }
+    }
+    let removed = old
+        .iter()
+        .filter(|(f, _)| !new.contains_key(*f))
+        .map(|(f, o)| Change {
+            name: o.name.clone(),
+            file: (*f).to_owned(),
+            version: o.version.clone(),
+        })
+        .collect();
+    (added, updated, removed, unchanged)
+}
+
+enum Fetched {
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+    },
+}
+
+/// One attempt's failure: worth retrying or not.
+enum Attempt {
+    Retry(String, Option<Duration>),
+    Fail(SyncError),
+}
+
+async fn fetch(opts: &SyncOptions, shown: &str, etag: Option<&str>) -> Result<Fetched, SyncError> {
+    let loopback = match opts.url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let mut builder = reqwest::Client::builder()
+        .timeout(opts.timeout)
+        .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("optimus-plugin/", env!("CARGO_PKG_VERSION")));
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    let client = builder.build().map_err(|e| SyncError::Network {
+        url: shown.to_owned(),
+        detail: chain(&e.without_url()),
+    })?;
+    let mut backoff = Backoff::new(
+        Duration::from_millis(200),
+        Duration::from_secs(5),
+        opts.retry_budget,
+    );
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let outcome = attempt(&client, opts, shown, etag).await;
+        let (why, retry_after) = match outcome {
+            Ok(f) => return Ok(f),
+            Err(Attempt::Fail(e)) => return Err(e),
+            Err(Attempt::Retry(why, ra)) => (why, ra),
+        };
+        let delay = if attempts < opts.max_attempts.max(1) {
+            backoff.next_delay(retry_after)
+        } else {
+            None
+        };
+        match delay {
+            Some(d) => {
+                tracing::warn!(attempt = attempts, "{shown}: {why}; retrying in {d:?}");
+                tokio::time::sleep(d).await;
+            }
+            None => {
+                return Err(last_error(shown, &why, attempts));
+            }
+        }
+    }
+}
+
+/// The retryable failure of the last attempt, as the final error.
+fn last_error(shown: &str, why: &str, attempts: u32) -> SyncError {
+    let tries = if attempts == 1 {
+        "1 attempt".to_owned()
+    } else {
+        format!("{attempts} attempts")
+    };
+    match why.strip_prefix("HTTP ").and_then(|r| r.split_once(' ')) {
+        Some((code, rest)) if code.parse::<u16>().is_ok() => SyncError::Status {
+            url: shown.to_owned(),
+            status: code.parse().unwrap_or(0),
+            detail: format!(" {rest} (after {tries})"),
+        },
+        _ => SyncError::Network {
+            url: shown.to_owned(),
+            detail: format!("{why} (after {tries})"),
+        },
+    }
+}
+
+async fn attempt(
+    client: &reqwest::Client,
+    opts: &SyncOptions,
+    shown: &str,
+    etag: Option<&str>,
+) -> Result<Fetched, Attempt> {
+    let mut req = client
+        .get(opts.url.clone())
+        .header(reqwest::header::ACCEPT, "application/zip");
+    if let Some(tag) = etag {
+        req = req.header(reqwest::header::IF_NONE_MATCH, tag);
+    }
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| Attempt::Retry(chain(&e.without_url()), None))?;
+    let status = resp.status().as_u16();
+    let header = |name: reqwest::header::HeaderName| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let new_etag = header(reqwest::header::ETAG);
+    let retry_after = header(reqwest::header::RETRY_AFTER);
+    if status == 304 {
+        if etag.is_none() {
+            return Err(Attempt::Fail(SyncError::Status {
+                url: shown.to_owned(),
+                status,
+                detail: " Not Modified, but no If-None-Match was sent".into(),
+            }));
+        }
+        return Ok(Fetched::NotModified);
+    }
+    if status != 200 {
+        let reason = resp.status().canonical_reason().unwrap_or("").to_owned();
+        let excerpt = body_excerpt(&mut resp, content_type.as_deref()).await;
+        let what = format!("HTTP {status} {reason}{excerpt}");
+        if is_transient_status(status) {
+            return Err(Attempt::Retry(
+                what,
+                retry_after.as_deref().and_then(parse_retry_after),
+            ));
+        }
+        return Err(Attempt::Fail(SyncError::Status {
+            url: shown.to_owned(),
+            status,
+            detail: format!(" {reason}{excerpt}"),
+        }));
+    }
+    let limit = opts.limits.max_download_bytes;
+    let too_large = || {
+        Attempt::Fail(SyncError::TooLarge {
+            url: shown.to_owned(),
+            limit,
+        })
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(
+        usize::try_from(resp.content_length().unwrap_or(0).min(limit)).unwrap_or(0),
+    );
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Attempt::Retry(
+                    format!(
+                        "transfer broke after {} bytes: {}",
+                        bytes.len(),
+                        chain(&e.without_url())
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    if !looks_like_zip(&bytes) {
+        return Err(Attempt::Fail(SyncError::NotAZip {
+            url: shown.to_owned(),
+            content_type: content_type.unwrap_or_else(|| "none".into()),
+            start: printable(&bytes[..bytes.len().min(40)]),
+        }));
+    }
+    Ok(Fetched::Body {
+        bytes,
+        etag: new_etag,
+    })
+}
+
+/// `": <first 200 printable characters>"` of a text error body, else "".
+async fn body_excerpt(resp: &mut reqwest::Response, content_type: Option<&str>) -> String {
+    let texty = content_type.is_some_and(|c| c.starts_with("text/") || c.contains("json"));
+    if !texty {
+        return String::new();
+    }
+    let mut buf = Vec::new();
+    while buf.len() < 200 {
+        match resp.chunk().await {
+            Ok(Some(c)) => buf.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    let text = printable(&buf[..buf.len().min(200)]);
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
+/// Bytes as text with control characters replaced, for messages.
+fn printable(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        cur = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_forms() {
+        assert_eq!(
+            plugins_url("127.0.0.1:9100").unwrap().as_str(),
+            "http://127.0.0.1:9100/plugins"
+        );
+        assert_eq!(
+            plugins_url("http://h:1/").unwrap().as_str(),
+            "http://h:1/plugins"
+        );
+        assert!(plugins_url("").unwrap_err().is_config());
+        assert!(plugins_url("ftp://h").unwrap_err().is_config());
+        let u = plugins_url("http://user:sentinel-pw@h:1").unwrap();
+        assert!(!redact(&u).contains("sentinel-pw"));
+    }
+
+    #[test]
+    fn config_reads_host_and_ignores_the_rest() {
+        let c = ClientConfig::from_yaml(
+            "version: 1\nlog:\n  level: info\nhost: h:9100\nnamespaces: []\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(c.host.as_deref(), Some("h:9100"));
+        let err = ClientConfig::from_yaml("host: [\n", "c.yaml").unwrap_err();
+        assert!(err.is_config());
+        assert!(err.to_string().starts_with("c.yaml:"), "{err}");
+    }
+}

@@ -1,0 +1,421 @@
+//! Applying a synced plugin set to the local plugin folder, atomically.
+//!
+//! The new folder is built complete beside the current one (hidden sibling
+//! `.<dir>.sync-XXXX`): every file that is not a YAML plugin is carried over
+//! (hard links; copies where links are impossible), the new YAML plugins and
+//! the sync state are written and `fsync`ed, then the two folders are
+//! swapped with one `renameat2(RENAME_EXCHANGE)`. A reader sees the old set
+//! or the new one; a crash before the swap leaves the old folder untouched
+//! and a leftover staging folder, after it the new folder and the old one
+//! under the staging name. Leftovers are removed by the next sync, under the
+//! same lock (`.<dir>.sync.lock`, beside the folder).
+//!
+//! When the plugin folder is a symbolic link (a generation layout), the
+//! folder it points to is the one swapped; the link is not touched.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::sync_archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
+use crate::sync_error::SyncError;
+
+/// The hidden state file sync keeps in the plugin folder.
+pub const SYNC_STATE_FILE: &str = ".optimus-sync.json";
+
+/// What the last sync delivered: the URL, the server's ETag and the digest
+/// of each YAML plugin it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The archive URL (without credentials).
+    pub url: String,
+    /// The server's ETag, if it sent one.
+    pub etag: Option<String>,
+    /// File name -> sha256 (hex) of each YAML plugin written.
+    pub files: BTreeMap<String, String>,
+}
+
+/// A YAML plugin found in the local folder.
+#[derive(Debug, Clone)]
+pub struct LocalPlugin {
+    /// File name.
+    pub file: String,
+    /// Plugin name (from the file name when the YAML does not parse).
+    pub name: String,
+    /// Version (`?` when the YAML does not parse).
+    pub version: String,
+    /// sha256 of the file, hex.
+    pub sha256: String,
+}
+
+/// The exclusive lock on a plugin folder for the time of one sync.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    real_dir: PathBuf,
+    exists: bool,
+}
+
+impl DirLock {
+    /// The folder's real path (links resolved).
+    pub fn real_dir(&self) -> &Path {
+        &self.real_dir
+    }
+}
+
+fn names_for(real_dir: &Path) -> Result<(PathBuf, String), SyncError> {
+    let parent = real_dir
+        .parent()
+        .ok_or_else(|| SyncError::State(format!("{} has no parent folder", real_dir.display())))?;
+    let stem = real_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| SyncError::State(format!("{} has no name", real_dir.display())))?;
+    Ok((parent.to_path_buf(), stem))
+}
+
+/// Resolves `plugin_dir` (absolute), takes the sync lock beside it (waiting
+/// up to `wait`) and removes leftovers of interrupted syncs.
+pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, SyncError> {
+    let (real_dir, exists) = match fs::canonicalize(plugin_dir) {
+        Ok(p) => {
+            if !p.is_dir() {
+                return Err(SyncError::State(format!(
+                    "plugin folder {} is not a folder",
+                    plugin_dir.display()
+                )));
+            }
+            (p, true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (plugin_dir.to_path_buf(), false),
+        Err(e) => return Err(SyncError::io("resolving", plugin_dir)(e)),
+    };
+    let (parent, stem) = names_for(&real_dir)?;
+    safe_fs::atomic::create_dir_all_durable(&parent)
+        .map_err(SyncError::io("creating folder", &parent))?;
+    let lock_path = parent.join(format!(".{stem}.sync.lock"));
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(SyncError::io("opening lock file", &lock_path))?;
+    let start = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(SyncError::Locked {
+                    plugin_dir: plugin_dir.to_path_buf(),
+                    lock: lock_path,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(SyncError::io("locking", &lock_path)(e));
+            }
+        }
+    }
+    remove_leftovers(&parent, &stem);
+    Ok(DirLock {
+        _file: file,
+        real_dir,
+        exists,
+    })
+}
+
+fn staging_prefix(stem: &str) -> String {
+    format!(".{stem}.sync-")
+}
+
+/// Best effort: a leftover that cannot be removed now is retried next time
+/// and never seen by readers of the plugin folder.
+fn remove_leftovers(parent: &Path, stem: &str) {
+    let prefix = staging_prefix(stem);
+    let Ok(rd) = fs::read_dir(parent) else { return };
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(&prefix)
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The YAML plugins in the folder and the state of the last sync (absent
+/// or unreadable state counts as none).
+pub fn read_local(real_dir: &Path) -> Result<(Vec<LocalPlugin>, Option<SyncState>), SyncError> {
+    if !real_dir.exists() {
+        return Ok((Vec::new(), None));
+    }
+    let mut out = Vec::new();
+    for (file, path) in list_yaml_plugins(real_dir)? {
+        let bytes = fs::read(&path).map_err(SyncError::io("reading", &path))?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let parsed = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| plugin_spec::load_str(t, &file).ok());
+        let (name, version) = match parsed {
+            Some(p) => (p.name, p.version),
+            None => (
+                file.trim_start_matches(YAML_PLUGIN_PREFIX)
+                    .trim_end_matches(YAML_PLUGIN_SUFFIX)
+                    .to_owned(),
+                "?".to_owned(),
+            ),
+        };
+        out.push(LocalPlugin {
+            file,
+            name,
+            version,
+            sha256,
+        });
+    }
+    let state = fs::read(real_dir.join(SYNC_STATE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    Ok((out, state))
+}
+
+/// Makes the folder hold exactly `new_set` as its YAML plugins (other files
+/// untouched) and `state` as its sync state. With `changed == false` only
+/// the state file is replaced (atomically).
+pub fn apply(
+    lock: &DirLock,
+    new_set: &[PluginFile],
+    state: &SyncState,
+    changed: bool,
+) -> Result<(), SyncError> {
+    let state_json = serde_json::to_vec_pretty(state)
+        .map_err(|e| SyncError::State(format!("cannot encode the sync state: {e}")))?;
+    let real_dir = &lock.real_dir;
+    if !changed && lock.exists {
+        let path = real_dir.join(SYNC_STATE_FILE);
+        return safe_fs::atomic::write_file(&path, &state_json)
+            .map_err(SyncError::io("writing", &path));
+    }
+    let (parent, stem) = names_for(real_dir)?;
+    let staging = tempfile::Builder::new()
+        .prefix(&staging_prefix(&stem))
+        .tempdir_in(&parent)
+        .map_err(SyncError::io("creating staging folder in", &parent))?;
+    let new_dir = staging.path();
+    if lock.exists {
+        carry_over(real_dir, new_dir)?;
+        let perms = fs::metadata(real_dir)
+            .map_err(SyncError::io("reading", real_dir))?
+            .permissions();
+        fs::set_permissions(new_dir, perms).map_err(SyncError::io("setting mode of", new_dir))?;
+    } else {
+        fs::set_permissions(new_dir, fs::Permissions::from_mode(0o755))
+            .map_err(SyncError::io("setting mode of", new_dir))?;
+    }
+    for f in new_set {
+        write_new(&new_dir.join(&f.entry.file), &f.contents, 0o644)?;
+    }
+    write_new(&new_dir.join(SYNC_STATE_FILE), &state_json, 0o644)?;
+    safe_fs::atomic::fsync_dir(new_dir).map_err(SyncError::io("syncing", new_dir))?;
+
+    // From here the staging folder must not be removed by the guard: after
+    // the swap it holds the old set.
+    let staged = staging.keep();
+    match safe_fs::atomic::publish_dir(&staged, real_dir) {
+        Ok(Some(old)) => {
+            let _ = fs::remove_dir_all(old);
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staged);
+            let hint = match e.raw_os_error() {
+                Some(16 | 18) => " (is it a mount point? sync into a folder inside it)",
+                _ => "",
+            };
+            Err(SyncError::State(format!(
+                "cannot switch {} to the new plugin set: {e}{hint}",
+                real_dir.display()
+            )))
+        }
+    }
+}
+
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), SyncError> {
+    let mut f = safe_fs::atomic::create_new(path).map_err(SyncError::io("creating", path))?;
+    f.write_all(contents)
+        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
+        .and_then(|()| f.sync_all())
+        .map_err(SyncError::io("writing", path))
+}
+
+/// Recreates every entry of `from` except YAML plugins and the sync state
+/// in `to`: hard links for files, copies where linking fails, links and
+/// folders recreated.
+fn carry_over(from: &Path, to: &Path) -> Result<(), SyncError> {
+    let rd = fs::read_dir(from).map_err(SyncError::io("listing", from))?;
+    for entry in rd {
+        let entry = entry.map_err(SyncError::io("listing", from))?;
+        let name = entry.file_name();
+        let name_s = name.to_string_lossy();
+        if name_s == SYNC_STATE_FILE || crate::sync_archive::is_yaml_plugin_file_name(&name_s) {
+            continue;
+        }
+        copy_entry(&entry.path(), &to.join(&name))?;
+    }
+    Ok(())
+}
+
+fn copy_entry(src: &Path, dst: &Path) -> Result<(), SyncError> {
+    let meta = fs::symlink_metadata(src).map_err(SyncError::io("reading", src))?;
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        let target = fs::read_link(src).map_err(SyncError::io("reading link", src))?;
+        std::os::unix::fs::symlink(target, dst).map_err(SyncError::io("creating link", dst))
+    } else if ft.is_dir() {
+        fs::create_dir(dst).map_err(SyncError::io("creating folder", dst))?;
+        let rd = fs::read_dir(src).map_err(SyncError::io("listing", src))?;
+        for entry in rd {
+            let entry = entry.map_err(SyncError::io("listing", src))?;
+            copy_entry(&entry.path(), &dst.join(entry.file_name()))?;
+        }
+        fs::set_permissions(dst, meta.permissions()).map_err(SyncError::io("setting mode of", dst))
+    } else if ft.is_file() {
+        if fs::hard_link(src, dst).is_ok() {
+            return Ok(());
+        }
+        fs::copy(src, dst).map_err(SyncError::io("copying", src))?;
+        File::open(dst)
+            .and_then(|f| f.sync_all())
+            .map_err(SyncError::io("syncing", dst))
+    } else {
+        Err(SyncError::State(format!(
+            "cannot carry over {}: not a file, folder or link",
+            src.display()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(name: &str, version: &str) -> PluginFile {
+        let yaml = format!(
+            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\n"
+        );
+        PluginFile::new(
+            &format!("optimus-plugin-{name}.yaml"),
+            yaml.into_bytes(),
+            "t",
+        )
+        .unwrap()
+    }
+
+    fn state() -> SyncState {
+        SyncState {
+            url: "http://127.0.0.1:1/plugins".into(),
+            etag: None,
+            files: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn swap_keeps_other_files_and_cleans_up() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("plugins");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("optimus-bq2bq_linux_amd64"), "binary").unwrap();
+        fs::set_permissions(
+            dir.join("optimus-bq2bq_linux_amd64"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        fs::write(dir.join("optimus-plugin-old.yaml"), "old").unwrap();
+        fs::create_dir(dir.join("sub")).unwrap();
+        fs::write(dir.join("sub/x"), "x").unwrap();
+
+        let lock = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
+        apply(&lock, &[plugin("a", "1")], &state(), true).unwrap();
+        drop(lock);
+
+        let mut names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                SYNC_STATE_FILE,
+                "optimus-bq2bq_linux_amd64",
+                "optimus-plugin-a.yaml",
+                "sub"
+            ]
+        );
+        let mode = fs::metadata(dir.join("optimus-bq2bq_linux_amd64"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(fs::read_to_string(dir.join("sub/x")).unwrap(), "x");
+        let siblings: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(".sync-"))
+            .collect();
+        assert!(siblings.is_empty(), "{siblings:?}");
+    }
+
+    #[test]
+    fn leftovers_of_a_crash_are_removed_and_never_visible() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("plugins");
+        fs::create_dir(&dir).unwrap();
+        let leftover = root.path().join(".plugins.sync-crashed");
+        fs::create_dir(&leftover).unwrap();
+        fs::write(leftover.join("optimus-plugin-z.yaml"), "half").unwrap();
+        let lock = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
+        assert!(!leftover.exists());
+        assert!(fs::read_dir(&dir).unwrap().next().is_none());
+        drop(lock);
+    }
+
+    #[test]
+    fn second_sync_waits_for_the_lock() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("plugins");
+        let held = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
+        let err = lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap_err();
+        assert!(matches!(err, SyncError::Locked { .. }), "{err}");
+        drop(held);
+        lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap();
+    }
+
+    #[test]
+    fn symlinked_folder_swaps_its_target() {
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().join(".gen-1");
+        fs::create_dir(&real).unwrap();
+        fs::write(real.join("bin"), "b").unwrap();
+        let link = root.path().join("plugins");
+        std::os::unix::fs::symlink(".gen-1", &link).unwrap();
+        let lock = lock_plugin_dir(&link, Duration::from_secs(1)).unwrap();
+        apply(&lock, &[plugin("a", "1")], &state(), true).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(link.join("optimus-plugin-a.yaml").is_file());
+        assert!(link.join("bin").is_file());
+    }
+}

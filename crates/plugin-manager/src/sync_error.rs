@@ -1,0 +1,120 @@
+//! The error type of `sync` and `serve`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong building, serving, downloading or applying
+/// a YAML plugin archive. Each message names the server URL (without
+/// credentials), the archive entry or the local path at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The client config or the host is unusable (exit code 2 in the CLI).
+    #[error("{0}")]
+    Config(String),
+    /// Reading or writing a local file failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`"reading"`, `"renaming"`, ...).
+        what: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server could not be reached or the transfer broke (after retries).
+    #[error("cannot download {url}: {detail}")]
+    Network {
+        /// The URL asked for.
+        url: String,
+        /// What the HTTP client said, with the number of attempts.
+        detail: String,
+    },
+    /// The server answered with an error status (after retries for
+    /// transient ones).
+    #[error("{url} answered HTTP {status}{detail}")]
+    Status {
+        /// The URL asked for.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// `" <reason>"` plus a short, sanitised excerpt of the body.
+        detail: String,
+    },
+    /// The body is not a zip archive (an HTML page, JSON, ...).
+    #[error(
+        "{url} did not answer with a zip archive (Content-Type {content_type}; body starts with {start:?})"
+    )]
+    NotAZip {
+        /// The URL asked for.
+        url: String,
+        /// The Content-Type header, or `none`.
+        content_type: String,
+        /// The first bytes of the body, made printable.
+        start: String,
+    },
+    /// The body is larger than the download limit.
+    #[error("{url}: the archive is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The URL asked for.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The zip cannot be read (truncated, corrupt, unsupported method).
+    #[error("cannot read the plugin archive from {origin}: {detail}")]
+    BadArchive {
+        /// Where the archive came from.
+        origin: String,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// An entry is refused: not a flat `optimus-plugin-*.yaml` file, a
+    /// duplicate, or over a size limit (zip bomb).
+    #[error("unsafe plugin archive from {origin}: entry {entry:?}: {reason}")]
+    UnsafeEntry {
+        /// Where the archive came from.
+        origin: String,
+        /// The entry name as found in the archive (escaped).
+        entry: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A YAML plugin does not parse or validate.
+    #[error("invalid YAML plugin {file} from {origin}:\n{detail}")]
+    InvalidPlugin {
+        /// The file name.
+        file: String,
+        /// Where it came from.
+        origin: String,
+        /// plugin-spec's message (one `file:line:col: problem` per line).
+        detail: String,
+    },
+    /// Another sync holds the lock on this plugin folder.
+    #[error("another sync is running on {} (lock file {})", plugin_dir.display(), lock.display())]
+    Locked {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The plugin folder is missing (serve) or not in a usable shape.
+    #[error("{0}")]
+    State(String),
+}
+
+impl SyncError {
+    /// True when the user's config or flags are at fault (exit code 2),
+    /// false when the work failed (exit code 1).
+    pub fn is_config(&self) -> bool {
+        matches!(self, SyncError::Config(_))
+    }
+
+    pub(crate) fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> SyncError {
+        let path = path.into();
+        move |source| SyncError::Io { what, path, source }
+    }
+}
