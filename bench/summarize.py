@@ -100,6 +100,12 @@ def main():
             )
         else:
             verdicts.append("- P1b ours / limit: " + verdict(None))
+        ns = (p1.get(OURS + " --no-sync") or {}).get("median")
+        if ns and gg and limit:
+            verdicts.append(
+                f"- (without the final syncfs, like the peers: ours / go-getter = {ns / gg:.2f}, "
+                f"ours / limit = {ns / limit:.2f})"
+            )
 
     cold = load(res, "p2-cold")
     re_ = load(res, "p2-reinstall")
@@ -134,6 +140,9 @@ def main():
         gg = (p3.get("go-getter") or {}).get("median")
         if ours and gg:
             verdicts.append(f"- P3 wall ours / go-getter = **{ours / gg:.2f}** (target ≤ 0.80): {verdict(ours / gg <= 0.8)}")
+        ns = (p3.get(OURS + " --no-sync") or {}).get("median")
+        if ns and gg:
+            verdicts.append(f"- (without the final syncfs, like go-getter: {ns / gg:.2f})")
     rss = {}
     for line in rss_txt.splitlines():
         parts = line.split()
