@@ -159,6 +159,9 @@ impl ManagerConfig {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // Absolute, so paths resolved against it stay right whoever joins
+        // them again (providers resolve against the config dir too).
+        let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
         let mut cfg = ManagerConfig {
             file: file.to_path_buf(),
             base_dir,
