@@ -309,7 +309,7 @@ mod tests {
 
     fn plugin(name: &str, version: &str) -> PluginFile {
         let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\n"
+            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
         );
         PluginFile::new(
             &format!("optimus-plugin-{name}.yaml"),

@@ -6,7 +6,7 @@
 //! ```
 //! use plugin_manager::sync_archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
 //!
-//! let yaml = "name: bq2bq\nplugintype: task\npluginversion: 0.3.2\nimage: example/bq2bq:0.3.2\n";
+//! let yaml = "name: bq2bq\nplugintype: task\npluginversion: 0.3.2\nimage: example/bq2bq:0.3.2\nentrypoint:\n  script: run\n";
 //! let file = PluginFile::new("optimus-plugin-bq2bq.yaml", yaml.as_bytes().to_vec(), "example")?;
 //! let archive = build_archive(vec![file.clone()])?;
 //! assert_eq!(archive.etag, build_archive(vec![file])?.etag, "deterministic");
@@ -360,7 +360,7 @@ mod tests {
 
     fn plugin(name: &str, version: &str) -> PluginFile {
         let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\n"
+            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
         );
         PluginFile::new(
             &format!("optimus-plugin-{name}.yaml"),
