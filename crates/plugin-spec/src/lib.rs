@@ -42,7 +42,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use answers::{AnswerProblem, Answers, AnswersError};
+pub use answers::{AnswerProblem, Answers, AnswersError, JobDefaults};
 pub use error::{Problem, SpecError, Violation};
 pub use model::{
     Entrypoint, HookType, NamedValue, Plugin, PluginType, Question, Spelling, SubQuestion,

@@ -11,9 +11,10 @@ mod completions;
 mod install;
 mod list;
 mod lock;
-mod verify;
 mod serve;
 mod sync;
+mod validate;
+mod verify;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -32,6 +33,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Replace the local YAML plugins with the server's
     Sync(sync::Args),
+    /// Check YAML plugins: every problem with its line and column
+    Validate(validate::Args),
 }
 
 /// Runs the chosen subcommand.
@@ -44,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&cli.global, &args),
         Command::Serve(args) => serve::run(&cli.global, &args),
         Command::Sync(args) => sync::run(&cli.global, &args),
+        Command::Validate(args) => validate::run(&cli.global, &args),
     }
 }
