@@ -46,13 +46,14 @@ fn config_err(name: &str, msg: impl fmt::Display) -> RepoError {
     RepoError::Config(format!("provider {name:?}: {msg}"))
 }
 
-/// Client options: per-phase timeouts, no total timeout (it would cut large
-/// downloads), no retries inside object_store (we retry and resume).
+/// Client options: connect timeout, no total timeout (it would cut large
+/// downloads). The first-byte and idle-read timeouts are applied around
+/// every request and body by the resume layer; object_store's own retries
+/// are off (we retry and resume).
 fn client_options(ctx: &ProviderContext, allow_http: bool) -> ClientOptions {
     let mut o = ClientOptions::new()
         .with_connect_timeout(ctx.timeouts.connect)
         .with_timeout_disabled()
-        .with_read_timeout(ctx.timeouts.idle_read)
         .with_allow_http(allow_http);
     let pick = |upper: &str, lower: &str| ctx.var(lower).or_else(|| ctx.var(upper));
     if let Some(p) = pick("HTTPS_PROXY", "https_proxy").or_else(|| pick("ALL_PROXY", "all_proxy")) {

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use plugin_repo::{
-    ArchiveOption, Checksum, Location, ProviderConfig, ProviderContext, ProviderKind,
-    ProviderSettings, ProviderSet, RepoError, SecretValue, Source,
+    ArchiveOption, Checksum, Location, ProviderConfig, ProviderContext, ProviderKind, ProviderSet,
+    ProviderSettings, RepoError, SecretValue, Source,
 };
 
 #[derive(Debug, serde::Deserialize)]
@@ -95,7 +95,10 @@ fn unknown_key_inside_auth_and_secret() {
     let err = parse("providers:\n  - type: http\n    name: w\n    url: https://x/\n    auth:\n      bearer: {envv: X}\n").unwrap_err();
     assert!(err.contains("envv"), "{err}");
     assert!(err.contains("6:"), "{err}");
-    let err = parse("providers:\n  - type: http\n    name: w\n    url: https://x/\n    auth:\n      token: x\n").unwrap_err();
+    let err = parse(
+        "providers:\n  - type: http\n    name: w\n    url: https://x/\n    auth:\n      token: x\n",
+    )
+    .unwrap_err();
     assert!(err.contains("token"), "{err}");
 }
 
@@ -105,13 +108,17 @@ fn missing_required_keys_are_named() {
     assert!(err.contains("`bucket` is required"), "{err}");
     let err = parse("providers:\n  - type: ftp\n    name: g\n").unwrap_err();
     assert!(err.contains("ftp"), "{err}");
-    let err = parse("providers:\n  - type: s3\n    name: s\n    bucket: b\n    access_key_id: x\n").unwrap_err();
+    let err = parse("providers:\n  - type: s3\n    name: s\n    bucket: b\n    access_key_id: x\n")
+        .unwrap_err();
     assert!(err.contains("go together"), "{err}");
 }
 
 #[test]
 fn duplicate_and_undefined_providers_are_named() {
-    let ps = parse("providers:\n  - {type: local, name: a, path: x}\n  - {type: local, name: a, path: y}\n").unwrap();
+    let ps = parse(
+        "providers:\n  - {type: local, name: a, path: x}\n  - {type: local, name: a, path: y}\n",
+    )
+    .unwrap();
     let err = ProviderSet::new(ps).unwrap_err().to_string();
     assert!(err.contains("two providers are named \"a\""), "{err}");
     let ps = parse("providers:\n  - {type: local, name: a, path: x}\n").unwrap();
@@ -183,9 +190,19 @@ fn sources_of_every_kind() {
         }
     );
     let s = Source::parse("file:///opt/p/x.yaml", base).unwrap();
-    assert_eq!(s.location, Location::Local { path: "/opt/p/x.yaml".into() });
+    assert_eq!(
+        s.location,
+        Location::Local {
+            path: "/opt/p/x.yaml".into()
+        }
+    );
     let s = Source::parse("./dist/x.yaml?archive=false", base).unwrap();
-    assert_eq!(s.location, Location::Local { path: "/etc/optimus/dist/x.yaml".into() });
+    assert_eq!(
+        s.location,
+        Location::Local {
+            path: "/etc/optimus/dist/x.yaml".into()
+        }
+    );
     assert_eq!(s.options.archive, Some(ArchiveOption::Disabled));
 }
 
@@ -194,12 +211,21 @@ fn bad_sources_are_named() {
     let base = Path::new("/");
     let e = Source::parse("ftp://h/x", base).unwrap_err().to_string();
     assert!(e.contains("unsupported scheme `ftp://`"), "{e}");
-    let e = Source::parse("https://h/x?checksum=md5:abc", base).unwrap_err().to_string();
+    let e = Source::parse("https://h/x?checksum=md5:abc", base)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("checksum type `md5` is not supported"), "{e}");
-    let e = Source::parse("https://h/x?checksum=sha256:abc", base).unwrap_err().to_string();
+    let e = Source::parse("https://h/x?checksum=sha256:abc", base)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("64 hex digits"), "{e}");
     let e = Source::parse("s3://bucket", base).unwrap_err().to_string();
     assert!(e.contains("no object path"), "{e}");
-    let e = Source::parse("https://u:SENTINELPW@h/x?filename=../x", base).unwrap_err().to_string();
-    assert!(e.contains("plain file name") && !e.contains("SENTINELPW"), "{e}");
+    let e = Source::parse("https://u:SENTINELPW@h/x?filename=../x", base)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("plain file name") && !e.contains("SENTINELPW"),
+        "{e}"
+    );
 }
