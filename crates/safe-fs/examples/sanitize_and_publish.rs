@@ -71,7 +71,11 @@ fn walk(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type()?.is_dir() {
-            out.extend(walk(&entry.path())?.into_iter().map(|n| format!("{name}/{n}")));
+            out.extend(
+                walk(&entry.path())?
+                    .into_iter()
+                    .map(|n| format!("{name}/{n}")),
+            );
         } else {
             out.push(name);
         }
