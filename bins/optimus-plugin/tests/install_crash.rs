@@ -1,7 +1,7 @@
 //! Crash safety: SIGKILL the installer at 50 random moments of a
 //! multi-plugin install; plugin_dir is always exactly the old set or the
 //! new set, and it still verifies.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 mod install_support;
 
@@ -79,9 +79,15 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_set() {
         } else if now == new {
             saw_new += 1;
         } else {
-            panic!("round {round} (killed after {delay:?}): plugin_dir is neither the old nor the new set: {now:?}");
+            panic!(
+                "round {round} (killed after {delay:?}): plugin_dir is neither the old nor the new set: {now:?}"
+            );
         }
-        bin().args(["verify", "--plugin-dir"]).arg(p.plugin_dir()).assert().success();
+        bin()
+            .args(["verify", "--plugin-dir"])
+            .arg(p.plugin_dir())
+            .assert()
+            .success();
     }
     eprintln!("old set seen {saw_old} times, new set {saw_new} times (install takes {full:?})");
     // A later run completes the switch and cleans what killed runs left.

@@ -1,6 +1,6 @@
 //! Install over HTTP from an in-process server on 127.0.0.1 that counts
 //! downloads; failures leave the previous set untouched.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 mod install_support;
 
@@ -35,15 +35,21 @@ fn http_install_then_rerun_downloads_nothing_and_a_change_downloads_one() {
     server.put("x.tgz", targz(&plugin_entries("x", "1.0.0")));
     let p = Project::new();
     http_config(&p, &server, "", &["bq2bq.tar.gz", "neo.zip", "x.tgz"]);
-    install(&p).success().stdout(predicate::str::contains("3 added"));
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 added"));
     assert_eq!(server.gets(), 3);
     assert_eq!(p.snapshot().unwrap().len(), 6);
 
-    install(&p).success().stdout(predicate::str::contains("up to date"));
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("up to date"));
     assert_eq!(server.gets(), 3, "an unchanged re-run downloads nothing");
 
     server.put("neo.zip", zip_bytes(&plugin_entries("neo", "1.1.0")));
-    install(&p).success().stdout(predicate::str::contains("1 updated, 0 removed, 2 unchanged"));
+    install(&p).success().stdout(predicate::str::contains(
+        "1 updated, 0 removed, 2 unchanged",
+    ));
     assert_eq!(server.gets(), 4, "only the changed artifact is downloaded");
     let yaml = std::fs::read_to_string(p.plugin_dir().join("optimus-plugin-neo.yaml")).unwrap();
     assert!(yaml.contains("1.1.0"));
@@ -58,9 +64,9 @@ fn not_found_fails_and_keeps_the_previous_set() {
     install(&p).success();
     let before = p.snapshot();
     http_config(&p, &server, "", &["a.tar.gz", "missing.tar.gz"]);
-    install(&p)
-        .code(1)
-        .stderr(predicate::str::contains("missing.tar.gz").and(predicate::str::contains("not found")));
+    install(&p).code(1).stderr(
+        predicate::str::contains("missing.tar.gz").and(predicate::str::contains("not found")),
+    );
     assert_eq!(p.snapshot(), before);
 }
 
@@ -70,8 +76,15 @@ fn auth_failure_fails_clearly_without_leaking_the_token() {
     server.put("a.tar.gz", targz(&plugin_entries("a", "1")));
     *server.state.token.lock().unwrap() = Some("right-token".into());
     let p = Project::new();
-    http_config(&p, &server, "      auth: {bearer: {env: PLUGIN_TOKEN}}\n", &["a.tar.gz"]);
-    let out = install(&p).code(1).stderr(predicate::str::contains("denied"));
+    http_config(
+        &p,
+        &server,
+        "      auth: {bearer: {env: PLUGIN_TOKEN}}\n",
+        &["a.tar.gz"],
+    );
+    let out = install(&p)
+        .code(1)
+        .stderr(predicate::str::contains("denied"));
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.get_output().stdout),
@@ -90,15 +103,26 @@ fn server_dying_mid_download_fails_and_keeps_the_previous_set() {
     let server = Server::start();
     server.put("a.tar.gz", targz(&plugin_entries("a", "1")));
     let mut big = plugin_entries("b", "1");
-    big.push(("payload.bin".into(), (0..400_000u32).flat_map(u32::to_le_bytes).collect(), 0o644));
+    big.push((
+        "payload.bin".into(),
+        (0..400_000u32).flat_map(u32::to_le_bytes).collect(),
+        0o644,
+    ));
     server.put("b.tar.gz", targz(&big));
     let p = Project::new();
     http_config(&p, &server, "", &["a.tar.gz"]);
     install(&p).success();
     let before = p.snapshot();
-    server.state.truncate.lock().unwrap().push("b.tar.gz".into());
+    server
+        .state
+        .truncate
+        .lock()
+        .unwrap()
+        .push("b.tar.gz".into());
     http_config(&p, &server, "", &["a.tar.gz", "b.tar.gz"]);
-    install(&p).code(1).stderr(predicate::str::contains("b.tar.gz"));
+    install(&p)
+        .code(1)
+        .stderr(predicate::str::contains("b.tar.gz"));
     assert_eq!(p.snapshot(), before);
     let leftovers: Vec<_> = std::fs::read_dir(p.root())
         .unwrap()
@@ -134,6 +158,12 @@ fn form_two_url_checksum_mismatch_names_both_digests() {
         p.plugin_dir().display()
     ));
     install(&p).success();
-    install(&p).success().stdout(predicate::str::contains("up to date"));
-    assert_eq!(server.gets(), 2, "a pinned, installed artifact is not even asked for");
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("up to date"));
+    assert_eq!(
+        server.gets(),
+        2,
+        "a pinned, installed artifact is not even asked for"
+    );
 }

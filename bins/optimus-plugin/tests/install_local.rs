@@ -1,5 +1,5 @@
 //! Install scenarios over a local provider, through the binary.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 mod install_support;
 
@@ -9,7 +9,10 @@ use predicates::prelude::*;
 fn three_plugins(p: &Project) {
     p.artifact("bq2bq.tar.gz", &targz(&plugin_entries("bq2bq", "0.3.2")));
     p.artifact("neo.zip", &zip_bytes(&plugin_entries("neo", "1.0.0")));
-    p.artifact("optimus-plugin-lite.yaml", plugin_yaml("lite", "0.1.0").as_bytes());
+    p.artifact(
+        "optimus-plugin-lite.yaml",
+        plugin_yaml("lite", "0.1.0").as_bytes(),
+    );
 }
 
 #[test]
@@ -17,7 +20,9 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
     let p = Project::new();
     three_plugins(&p);
     p.local_config(&["bq2bq.tar.gz", "neo.zip", "optimus-plugin-lite.yaml"]);
-    p.install().success().stdout(predicate::str::contains("3 added"));
+    p.install()
+        .success()
+        .stdout(predicate::str::contains("3 added"));
 
     let snap = p.snapshot().unwrap();
     let names: Vec<&str> = snap.keys().map(String::as_str).collect();
@@ -60,7 +65,13 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{}@{}", r["name"].as_str().unwrap(), r["version"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{}@{}",
+                r["name"].as_str().unwrap(),
+                r["version"].as_str().unwrap()
+            )
+        })
         .collect();
     names.sort();
     assert_eq!(names, ["bq2bq@0.3.2", "lite@0.1.0", "neo@1.0.0"]);
@@ -76,7 +87,10 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
         .arg(p.plugin_dir())
         .assert()
         .success()
-        .stdout(predicate::str::contains("bq2bq").and(predicate::str::contains("docker.io/example/neo:1.0.0")));
+        .stdout(
+            predicate::str::contains("bq2bq")
+                .and(predicate::str::contains("docker.io/example/neo:1.0.0")),
+        );
     bin()
         .args(["verify", "--plugin-dir"])
         .arg(p.plugin_dir())
@@ -94,11 +108,18 @@ fn second_run_changes_nothing() {
     let target = std::fs::read_link(p.plugin_dir()).unwrap();
     let receipts = p.plugin_dir().join(".optimus-receipts.json");
     let before = std::fs::metadata(&receipts).unwrap().modified().unwrap();
-    p.install()
-        .success()
-        .stdout(predicate::str::contains("up to date").and(predicate::str::contains("3 unchanged")));
-    assert_eq!(std::fs::read_link(p.plugin_dir()).unwrap(), target, "no new generation");
-    assert_eq!(std::fs::metadata(&receipts).unwrap().modified().unwrap(), before);
+    p.install().success().stdout(
+        predicate::str::contains("up to date").and(predicate::str::contains("3 unchanged")),
+    );
+    assert_eq!(
+        std::fs::read_link(p.plugin_dir()).unwrap(),
+        target,
+        "no new generation"
+    );
+    assert_eq!(
+        std::fs::metadata(&receipts).unwrap().modified().unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -113,9 +134,9 @@ fn config_change_gives_exactly_the_new_set_and_rollback_restores_the_old() {
     p.artifact("bq2bq.tar.gz", &targz(&plugin_entries("bq2bq", "0.4.0")));
     p.artifact("extra.tgz", &targz(&plugin_entries("extra", "2.0.0")));
     p.local_config(&["bq2bq.tar.gz", "optimus-plugin-lite.yaml", "extra.tgz"]);
-    p.install()
-        .success()
-        .stdout(predicate::str::contains("1 added, 1 updated, 1 removed, 1 unchanged"));
+    p.install().success().stdout(predicate::str::contains(
+        "1 added, 1 updated, 1 removed, 1 unchanged",
+    ));
     let new = p.snapshot().unwrap();
     let names: Vec<&str> = new.keys().map(String::as_str).collect();
     assert_eq!(
@@ -130,7 +151,11 @@ fn config_change_gives_exactly_the_new_set_and_rollback_restores_the_old() {
     );
     let yaml = std::fs::read_to_string(p.plugin_dir().join("optimus-plugin-bq2bq.yaml")).unwrap();
     assert!(yaml.contains("0.4.0"));
-    bin().args(["verify", "--plugin-dir"]).arg(p.plugin_dir()).assert().success();
+    bin()
+        .args(["verify", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .success();
 
     bin()
         .args(["install", "--rollback", "--plugin-dir"])
@@ -139,7 +164,11 @@ fn config_change_gives_exactly_the_new_set_and_rollback_restores_the_old() {
         .success()
         .stdout(predicate::str::contains("switched back"));
     assert_eq!(p.snapshot().unwrap(), old);
-    bin().args(["verify", "--plugin-dir"]).arg(p.plugin_dir()).assert().success();
+    bin()
+        .args(["verify", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .success();
 
     // Only the current and the previous generation are kept.
     p.install().success();
@@ -180,19 +209,27 @@ fn lock_then_locked_install_and_a_changed_artifact_is_refused() {
     let p = Project::new();
     three_plugins(&p);
     p.local_config(&["bq2bq.tar.gz", "neo.zip"]);
-    p.install()
-        .success();
+    p.install().success();
     bin()
         .args(["install", "--locked", "--no-sync", "-c"])
         .arg(p.config())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--locked: no sha256 pin for dist:bq2bq.tar.gz"));
+        .stderr(predicate::str::contains(
+            "--locked: no sha256 pin for dist:bq2bq.tar.gz",
+        ));
 
-    bin().args(["lock", "-c"]).arg(p.config()).assert().success();
+    bin()
+        .args(["lock", "-c"])
+        .arg(p.config())
+        .assert()
+        .success();
     let lock = std::fs::read_to_string(p.root().join("optimus-plugins.lock")).unwrap();
     let bq = std::fs::read(p.root().join("artifacts/bq2bq.tar.gz")).unwrap();
-    assert!(lock.contains(&format!("sha256: \"{}\"", sha256_hex(&bq))), "{lock}");
+    assert!(
+        lock.contains(&format!("sha256: \"{}\"", sha256_hex(&bq))),
+        "{lock}"
+    );
     assert!(lock.contains("source: \"dist:bq2bq.tar.gz\""));
 
     bin()
@@ -233,20 +270,31 @@ fn sha256_pin_in_the_config_is_checked() {
         "plugins:\n  plugin_dir: {}\n  providers:\n    - {{type: local, name: dist, path: artifacts}}\n  plugins:\n    - {{provider: dist, path: bq2bq.tar.gz, sha256: {wrong}}}\n",
         p.plugin_dir().display()
     ));
-    p.install()
-        .code(1)
-        .stderr(predicate::str::contains(format!("expected sha256 {wrong}")).and(predicate::str::contains("optimus.yaml:6:7")));
+    p.install().code(1).stderr(
+        predicate::str::contains(format!("expected sha256 {wrong}"))
+            .and(predicate::str::contains("optimus.yaml:6:7")),
+    );
     assert_eq!(p.snapshot(), before);
 }
 
 #[test]
 fn invalid_yaml_plugin_fails_with_the_spec_message() {
     let p = Project::new();
-    p.artifact("bad.tar.gz", &targz(&[("optimus-plugin-bad.yaml".into(), b"name: bad\nimagee: x\n".to_vec(), 0o644)]));
+    p.artifact(
+        "bad.tar.gz",
+        &targz(&[(
+            "optimus-plugin-bad.yaml".into(),
+            b"name: bad\nimagee: x\n".to_vec(),
+            0o644,
+        )]),
+    );
     p.local_config(&["bad.tar.gz"]);
-    p.install()
-        .code(1)
-        .stderr(predicate::str::contains("invalid YAML plugin optimus-plugin-bad.yaml from dist:bad.tar.gz").and(predicate::str::contains("unknown key `imagee`")));
+    p.install().code(1).stderr(
+        predicate::str::contains(
+            "invalid YAML plugin optimus-plugin-bad.yaml from dist:bad.tar.gz",
+        )
+        .and(predicate::str::contains("unknown key `imagee`")),
+    );
     assert!(p.snapshot().is_none());
 }
 
@@ -256,16 +304,24 @@ fn two_artifacts_with_the_same_file_or_plugin_name_are_refused() {
     p.artifact("a.tar.gz", &targz(&plugin_entries("same", "1.0.0")));
     p.artifact("b.zip", &zip_bytes(&plugin_entries("same", "2.0.0")));
     p.local_config(&["a.tar.gz", "b.zip"]);
-    p.install()
-        .code(1)
-        .stderr(predicate::str::contains("comes from both dist:").and(predicate::str::contains("dist:b.zip")));
+    p.install().code(1).stderr(
+        predicate::str::contains("comes from both dist:")
+            .and(predicate::str::contains("dist:b.zip")),
+    );
     assert!(p.snapshot().is_none());
 
-    p.artifact("c.tar.gz", &targz(&[("optimus-plugin-other.yaml".into(), plugin_yaml("same", "3").into_bytes(), 0o644)]));
+    p.artifact(
+        "c.tar.gz",
+        &targz(&[(
+            "optimus-plugin-other.yaml".into(),
+            plugin_yaml("same", "3").into_bytes(),
+            0o644,
+        )]),
+    );
     p.local_config(&["a.tar.gz", "c.tar.gz"]);
-    p.install()
-        .code(1)
-        .stderr(predicate::str::contains("plugin \"same\" comes from both dist:a.tar.gz and dist:c.tar.gz"));
+    p.install().code(1).stderr(predicate::str::contains(
+        "plugin \"same\" comes from both dist:a.tar.gz and dist:c.tar.gz",
+    ));
 }
 
 #[test]
@@ -276,9 +332,10 @@ fn config_errors_exit_2_with_file_line_and_column() {
         .code(2)
         .stderr(predicate::str::contains("optimus.yaml:6:7").and(predicate::str::contains("pth")));
     p.write_config("plugins:\n  plugins:\n    - {provider: nope, path: a.tar.gz}\n");
-    p.install()
-        .code(2)
-        .stderr(predicate::str::contains("optimus.yaml:3:7").and(predicate::str::contains("\"nope\" is not defined")));
+    p.install().code(2).stderr(
+        predicate::str::contains("optimus.yaml:3:7")
+            .and(predicate::str::contains("\"nope\" is not defined")),
+    );
 }
 
 #[test]
@@ -314,7 +371,10 @@ fn form_two_sources_and_the_env_var_are_installed() {
     bin()
         .args(["install", "--no-sync", "-c"])
         .arg(p.config())
-        .env("OPTIMUS_PLUGIN_ARTIFACTS", format!("{}/artifacts/bq2bq.tar.gz", p.root().display()))
+        .env(
+            "OPTIMUS_PLUGIN_ARTIFACTS",
+            format!("{}/artifacts/bq2bq.tar.gz", p.root().display()),
+        )
         .assert()
         .success()
         .stdout(predicate::str::contains("3 added"));
@@ -329,14 +389,22 @@ fn a_plain_plugin_folder_is_replaced_atomically_and_kept_for_rollback() {
     let p = Project::new();
     three_plugins(&p);
     std::fs::create_dir_all(p.plugin_dir()).unwrap();
-    std::fs::write(p.plugin_dir().join("optimus-plugin-handmade.yaml"), plugin_yaml("handmade", "1")).unwrap();
+    std::fs::write(
+        p.plugin_dir().join("optimus-plugin-handmade.yaml"),
+        plugin_yaml("handmade", "1"),
+    )
+    .unwrap();
     let old = p.snapshot().unwrap();
     p.local_config(&["neo.zip"]);
     p.install().success();
     let snap = p.snapshot().unwrap();
     assert!(!snap.contains_key("optimus-plugin-handmade.yaml"));
     assert!(snap.contains_key("optimus-plugin-neo.yaml"));
-    bin().args(["install", "--rollback", "--plugin-dir"]).arg(p.plugin_dir()).assert().success();
+    bin()
+        .args(["install", "--rollback", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .success();
     assert_eq!(p.snapshot().unwrap(), old);
 }
 

@@ -1,6 +1,6 @@
 //! Hostile archives: every one is refused with a clear message, the
 //! previous set stays in place and nothing is written outside plugin_dir.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 mod install_support;
 
@@ -73,50 +73,93 @@ fn refused(artifact_name: &str, artifact: &[u8], limits: &str, want: &str) {
 
     p.artifact(artifact_name, artifact);
     let mut cfg = std::fs::read_to_string(p.config()).unwrap();
-    cfg.push_str(&format!("    - provider: dist\n      path: {artifact_name}\n"));
+    cfg.push_str(&format!(
+        "    - provider: dist\n      path: {artifact_name}\n"
+    ));
     if !limits.is_empty() {
         cfg.push_str(&format!("  limits: {limits}\n"));
     }
     p.write_config(&cfg);
     let paths_before = all_paths(p.root());
-    p.install()
-        .code(1)
-        .stderr(predicate::str::contains(want).and(predicate::str::contains(format!("dist:{artifact_name}"))));
-    assert_eq!(p.snapshot().unwrap(), set_before, "{artifact_name}: set changed");
+    p.install().code(1).stderr(
+        predicate::str::contains(want)
+            .and(predicate::str::contains(format!("dist:{artifact_name}"))),
+    );
+    assert_eq!(
+        p.snapshot().unwrap(),
+        set_before,
+        "{artifact_name}: set changed"
+    );
     let paths_after = all_paths(p.root());
-    assert_eq!(paths_after, paths_before, "{artifact_name}: something was written outside the set");
-    assert_eq!(std::fs::read_to_string(outside.join("secret")).unwrap(), "keep");
+    assert_eq!(
+        paths_after, paths_before,
+        "{artifact_name}: something was written outside the set"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("secret")).unwrap(),
+        "keep"
+    );
     assert!(!std::path::Path::new("/tmp/optimus-evil-abs").exists());
 }
 
 #[test]
 fn zip_slip_in_tar() {
-    refused("slip.tar", &raw_tar(vec![file("../evil.txt", b"x")]), "", "contains '..'");
+    refused(
+        "slip.tar",
+        &raw_tar(vec![file("../evil.txt", b"x")]),
+        "",
+        "contains '..'",
+    );
 }
 
 #[test]
 fn nested_parent_escape_in_tar_gz() {
-    refused("nested.tar.gz", &gzip(&raw_tar(vec![file("a/../../evil.txt", b"x")])), "", "contains '..'");
+    refused(
+        "nested.tar.gz",
+        &gzip(&raw_tar(vec![file("a/../../evil.txt", b"x")])),
+        "",
+        "contains '..'",
+    );
 }
 
 #[test]
 fn absolute_path_in_tar() {
-    refused("abs.tar", &raw_tar(vec![file("/tmp/optimus-evil-abs", b"x")]), "", "is absolute");
+    refused(
+        "abs.tar",
+        &raw_tar(vec![file("/tmp/optimus-evil-abs", b"x")]),
+        "",
+        "is absolute",
+    );
 }
 
 #[test]
 fn windows_drive_path_in_tar() {
-    refused("drive.tar", &raw_tar(vec![file("C:/evil.txt", b"x")]), "", "is absolute");
+    refused(
+        "drive.tar",
+        &raw_tar(vec![file("C:/evil.txt", b"x")]),
+        "",
+        "is absolute",
+    );
 }
 
 #[test]
 fn backslash_escape_in_tar() {
-    refused("bs.tar", &raw_tar(vec![file("..\\evil.txt", b"x")]), "", "forbidden character");
+    refused(
+        "bs.tar",
+        &raw_tar(vec![file("..\\evil.txt", b"x")]),
+        "",
+        "forbidden character",
+    );
 }
 
 #[test]
 fn control_character_in_name() {
-    refused("ctl.tar", &raw_tar(vec![file("evil\n.txt", b"x")]), "", "forbidden character");
+    refused(
+        "ctl.tar",
+        &raw_tar(vec![file("evil\n.txt", b"x")]),
+        "",
+        "forbidden character",
+    );
 }
 
 #[test]
@@ -146,7 +189,11 @@ fn symlink_then_write_through_it() {
 fn hardlink_to_an_absolute_path() {
     refused(
         "hard.tar",
-        &raw_tar(vec![special("passwd", tar::EntryType::Link, Some("/etc/passwd"))]),
+        &raw_tar(vec![special(
+            "passwd",
+            tar::EntryType::Link,
+            Some("/etc/passwd"),
+        )]),
         "",
         "hard link (to \"/etc/passwd\")",
     );
@@ -156,7 +203,11 @@ fn hardlink_to_an_absolute_path() {
 fn hardlink_escape_by_parent() {
     refused(
         "hard2.tar",
-        &raw_tar(vec![special("s", tar::EntryType::Link, Some("../outside/secret"))]),
+        &raw_tar(vec![special(
+            "s",
+            tar::EntryType::Link,
+            Some("../outside/secret"),
+        )]),
         "",
         "hard link",
     );
@@ -164,17 +215,32 @@ fn hardlink_escape_by_parent() {
 
 #[test]
 fn character_device() {
-    refused("chr.tar", &raw_tar(vec![special("null", tar::EntryType::Char, None)]), "", "device file");
+    refused(
+        "chr.tar",
+        &raw_tar(vec![special("null", tar::EntryType::Char, None)]),
+        "",
+        "device file",
+    );
 }
 
 #[test]
 fn block_device() {
-    refused("blk.tar", &raw_tar(vec![special("sda", tar::EntryType::Block, None)]), "", "device file");
+    refused(
+        "blk.tar",
+        &raw_tar(vec![special("sda", tar::EntryType::Block, None)]),
+        "",
+        "device file",
+    );
 }
 
 #[test]
 fn fifo() {
-    refused("fifo.tar", &raw_tar(vec![special("pipe", tar::EntryType::Fifo, None)]), "", "FIFO");
+    refused(
+        "fifo.tar",
+        &raw_tar(vec![special("pipe", tar::EntryType::Fifo, None)]),
+        "",
+        "FIFO",
+    );
 }
 
 #[test]
@@ -187,7 +253,8 @@ fn gzip_bomb_by_ratio() {
     h.set_size(size);
     h.set_mode(0o644);
     h.set_cksum();
-    tar.append_data(&mut h, "zeros.bin", std::io::repeat(0).take_bytes(size)).unwrap();
+    tar.append_data(&mut h, "zeros.bin", std::io::repeat(0).take_bytes(size))
+        .unwrap();
     tar.finish().unwrap();
     drop(tar);
     let bomb = e.finish().unwrap();
@@ -207,7 +274,12 @@ impl TakeBytes for std::io::Repeat {
 #[test]
 fn bomb_by_entry_count() {
     let entries: Vec<Raw> = (0..101).map(|i| file(&format!("f{i}"), b"")).collect();
-    refused("many.tar.gz", &gzip(&raw_tar(entries)), "{max_entries: 100}", "more than 100 entries");
+    refused(
+        "many.tar.gz",
+        &gzip(&raw_tar(entries)),
+        "{max_entries: 100}",
+        "more than 100 entries",
+    );
 }
 
 #[test]
@@ -258,7 +330,10 @@ fn duplicate_names_in_tar() {
 #[test]
 fn duplicate_names_in_zip() {
     // Write two entries, then rename the second to the first in place.
-    let z = zip_bytes(&[("dup_a.txt".into(), b"one".to_vec(), 0o644), ("dup_b.txt".into(), b"two".to_vec(), 0o644)]);
+    let z = zip_bytes(&[
+        ("dup_a.txt".into(), b"one".to_vec(), 0o644),
+        ("dup_b.txt".into(), b"two".to_vec(), 0o644),
+    ]);
     let mut bytes = z.clone();
     let (from, to) = (b"dup_b.txt", b"dup_a.txt");
     let mut i = 0;
@@ -274,24 +349,45 @@ fn duplicate_names_in_zip() {
 #[test]
 fn zip_slip_in_zip() {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.start_file("../../evil.txt", zip::write::SimpleFileOptions::default()).unwrap();
+    w.start_file("../../evil.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
     w.write_all(b"x").unwrap();
-    refused("slip.zip", &w.finish().unwrap().into_inner(), "", "contains '..'");
+    refused(
+        "slip.zip",
+        &w.finish().unwrap().into_inner(),
+        "",
+        "contains '..'",
+    );
 }
 
 #[test]
 fn absolute_path_in_zip() {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.start_file("/tmp/optimus-evil-abs", zip::write::SimpleFileOptions::default()).unwrap();
+    w.start_file(
+        "/tmp/optimus-evil-abs",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
     w.write_all(b"x").unwrap();
-    refused("abs.zip", &w.finish().unwrap().into_inner(), "", "is absolute");
+    refused(
+        "abs.zip",
+        &w.finish().unwrap().into_inner(),
+        "",
+        "is absolute",
+    );
 }
 
 #[test]
 fn symlink_in_zip() {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.add_symlink("etc", "/etc", zip::write::SimpleFileOptions::default()).unwrap();
-    refused("link.zip", &w.finish().unwrap().into_inner(), "", "symbolic link");
+    w.add_symlink("etc", "/etc", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    refused(
+        "link.zip",
+        &w.finish().unwrap().into_inner(),
+        "",
+        "symbolic link",
+    );
 }
 
 #[test]
@@ -337,21 +433,41 @@ fn corrupt_gzip() {
 #[test]
 fn truncated_archive() {
     let good = targz(&plugin_entries("x", "1"));
-    refused("trunc.tar.gz", &good[..good.len() / 2], "", "cannot read archive");
+    refused(
+        "trunc.tar.gz",
+        &good[..good.len() / 2],
+        "",
+        "cannot read archive",
+    );
 }
 
 #[test]
 fn setuid_and_setgid_bits_are_stripped_and_exec_bits_kept() {
     let p = Project::new();
     let t = raw_tar(vec![
-        Raw { mode: 0o4755, ..file("optimus-suid_linux_amd64", b"#!/bin/sh\n") },
-        Raw { mode: 0o2750, ..file("sgid", b"x") },
-        Raw { mode: 0o1666, ..file("sticky", b"x") },
+        Raw {
+            mode: 0o4755,
+            ..file("optimus-suid_linux_amd64", b"#!/bin/sh\n")
+        },
+        Raw {
+            mode: 0o2750,
+            ..file("sgid", b"x")
+        },
+        Raw {
+            mode: 0o1666,
+            ..file("sticky", b"x")
+        },
     ]);
     p.artifact("suid.tar", &t);
     p.local_config(&["suid.tar"]);
     p.install().success();
-    let mode = |f: &str| std::fs::metadata(p.plugin_dir().join(f)).unwrap().permissions().mode() & 0o7777;
+    let mode = |f: &str| {
+        std::fs::metadata(p.plugin_dir().join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
     assert_eq!(mode("optimus-suid_linux_amd64"), 0o755);
     assert_eq!(mode("sgid"), 0o755);
     assert_eq!(mode("sticky"), 0o644);

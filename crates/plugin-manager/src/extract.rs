@@ -93,12 +93,11 @@ impl Format {
     /// ```
     pub fn detect(path: &str, archive: Option<&str>, filename: Option<&str>) -> Result<Format> {
         let base = path.rsplit('/').next().unwrap_or(path);
-        let lower = base.to_ascii_lowercase();
-        let by_name = if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+        let by_name = if has_ext(base, ".tar.gz") || has_ext(base, ".tgz") {
             Some(Format::TarGz)
-        } else if lower.ends_with(".tar") {
+        } else if has_ext(base, ".tar") {
             Some(Format::Tar)
-        } else if lower.ends_with(".zip") {
+        } else if has_ext(base, ".zip") {
             Some(Format::Zip)
         } else {
             None
@@ -228,6 +227,13 @@ impl SetBuilder {
     }
 }
 
+/// Case-insensitive "ends with" for file extensions.
+pub(crate) fn has_ext(name: &str, ext: &str) -> bool {
+    name.len() >= ext.len()
+        && name.is_char_boundary(name.len() - ext.len())
+        && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+}
+
 /// Normalised mode of an extracted file: exec bits kept, setuid/setgid/
 /// sticky and odd permissions dropped.
 pub fn file_mode(raw: u32) -> u32 {
@@ -327,8 +333,10 @@ impl<'a> Extractor<'a> {
         self.count_entry(name)?;
         let path = SafeRelPath::new(name).map_err(|e| self.refuse(name, e.to_string()))?;
         self.first_time(name, &path)?;
-        if let Some(size) = declared {
-            if size > self.limits.max_file_bytes {
+        if let Some(size) = declared
+            && size > self.limits.max_file_bytes
+        {
+            {
                 return Err(self.refuse(
                     name,
                     format!(
@@ -412,8 +420,10 @@ impl<'a> Extractor<'a> {
     fn read_error(&self, name: &str, e: &io::Error) -> Error {
         // Errors from the download stream come through the reader; keep
         // them apart from archive corruption so messages say what happened.
-        if let Some(inner) = e.get_ref() {
-            if let Some(crate::fetch::StreamFailure(msg)) = inner.downcast_ref() {
+        if let Some(inner) = e.get_ref()
+            && let Some(crate::fetch::StreamFailure(msg)) = inner.downcast_ref()
+        {
+            {
                 return Error::BadArchive {
                     artifact: self.artifact.to_owned(),
                     detail: format!("download failed: {msg}"),
@@ -442,6 +452,7 @@ impl<'a> Extractor<'a> {
 
     /// Walks a tar stream entry by entry.
     pub(crate) fn tar(&mut self, reader: &mut dyn Read) -> Result<()> {
+        use tar::EntryType as T;
         let mut archive = tar::Archive::new(reader);
         let entries = archive.entries().map_err(|e| self.bad(&e))?;
         for entry in entries {
@@ -455,7 +466,6 @@ impl<'a> Extractor<'a> {
             let kind = header.entry_type();
             let mode = header.mode().unwrap_or(0o644);
             let declared = header.size().ok();
-            use tar::EntryType as T;
             match kind {
                 T::Regular | T::Continuous => self.file(&name, mode, declared, &mut entry)?,
                 T::Directory => self.dir(&name)?,

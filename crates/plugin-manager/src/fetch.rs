@@ -239,10 +239,10 @@ pub(crate) fn unpack(job: &UnpackJob<'_>, reader: StreamReader<'_>) -> Result<Un
     }
     let (sha, size) = hashing.finish();
     // A wrong artifact usually also fails to unpack; the digest says why.
-    if drained.is_ok() {
-        if let Some(pin) = job.pin.filter(|p| p.sha256 != sha) {
-            return Err(checksum_error(job.artifact, pin, &sha));
-        }
+    if drained.is_ok()
+        && let Some(pin) = job.pin.filter(|p| p.sha256 != sha)
+    {
+        return Err(checksum_error(job.artifact, pin, &sha));
     }
     outcome?;
     drained.map_err(|e| Error::BadArchive {

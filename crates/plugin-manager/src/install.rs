@@ -73,6 +73,7 @@ impl Reporter for Silent {
 
 /// Knobs of an install.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct InstallOptions {
     /// Downloads at once.
     pub jobs: usize,
@@ -95,7 +96,7 @@ impl Default for InstallOptions {
             dry_run: false,
             locked: false,
             force: false,
-            lock_timeout: Duration::from_secs(120),
+            lock_timeout: Duration::from_mins(2),
             sync: true,
         }
     }
@@ -223,16 +224,16 @@ pub async fn install(
     // Unchanged artifacts: hard-link their files from the current set.
     let mut receipts_by_key: HashMap<String, ArtifactReceipt> = HashMap::new();
     for (a, item) in artifacts.iter().zip(&report.plan.items) {
-        if item.action == Action::Unchanged {
-            if let (Some(dir), Some(r)) = (
+        if item.action == Action::Unchanged
+            && let (Some(dir), Some(r)) = (
                 &current_dir,
                 receipts.as_ref().and_then(|r| r.artifact(&a.key)),
-            ) {
-                for f in &r.files {
-                    set.link_from(dir, f, &a.key)?;
-                }
-                receipts_by_key.insert(a.key.clone(), r.clone());
+            )
+        {
+            for f in &r.files {
+                set.link_from(dir, f, &a.key)?;
             }
+            receipts_by_key.insert(a.key.clone(), r.clone());
         }
     }
 
@@ -282,11 +283,12 @@ pub async fn install(
         if item.action == Action::Update {
             let old = receipts.as_ref().and_then(|r| r.artifact(&item.source));
             let new = receipts_by_key.get(&item.source);
-            if let (Some(old), Some(new)) = (old, new) {
-                if old.sha256 == new.sha256 && old.format == new.format {
-                    item.action = Action::Unchanged;
-                    item.reason = "downloaded; same sha256 as installed".into();
-                }
+            if let (Some(old), Some(new)) = (old, new)
+                && old.sha256 == new.sha256
+                && old.format == new.format
+            {
+                item.action = Action::Unchanged;
+                item.reason = "downloaded; same sha256 as installed".into();
             }
         }
     }
@@ -465,7 +467,7 @@ async fn fetch_one(
 pub fn is_yaml_plugin_file(path: &str) -> bool {
     !path.contains('/')
         && path.starts_with("optimus-plugin-")
-        && (path.ends_with(".yaml") || path.ends_with(".yml"))
+        && (crate::extract::has_ext(path, ".yaml") || crate::extract::has_ext(path, ".yml"))
 }
 
 fn validate_plugins(root: &Path, r: &ArtifactReceipt) -> Result<Vec<PluginInfo>> {
@@ -551,7 +553,7 @@ pub async fn resolve_lock(
                     rep.event(&Event::FetchProgress {
                         source: &key,
                         bytes: n,
-                    })
+                    });
                 };
                 hash_stream(StreamReader::new(handle, fetched.body, &cancel, &on_bytes))
             })

@@ -14,6 +14,7 @@
 //!     size: 10240
 //! ```
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -107,12 +108,13 @@ impl LockFile {
         out.push_str("artifacts:\n");
         for a in &sorted {
             let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-            out.push_str(&format!(
+            let _ = write!(
+                out,
                 "  - source: {}\n    sha256: {}\n    size: {}\n",
                 q(&a.source),
                 q(&a.sha256),
                 a.size
-            ));
+            );
         }
         out
     }

@@ -45,7 +45,10 @@ pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<Path
 
 /// A provider context reading the process environment (the binary's job;
 /// the libraries never read it themselves).
-pub fn provider_context(cfg: &ManagerConfig, retry_deadline_secs: u64) -> plugin_repo::ProviderContext {
+pub fn provider_context(
+    cfg: &ManagerConfig,
+    retry_deadline_secs: u64,
+) -> plugin_repo::ProviderContext {
     let retry = plugin_repo::RetrySettings {
         deadline: std::time::Duration::from_secs(retry_deadline_secs),
         ..plugin_repo::RetrySettings::default()

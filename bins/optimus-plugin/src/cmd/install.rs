@@ -34,7 +34,12 @@ pub struct Args {
     artifacts: Vec<String>,
     /// Give up on an artifact after this many seconds without progress
     /// (transient errors are retried until then)
-    #[arg(long, env = "OPTIMUS_PLUGIN_RETRY_DEADLINE", default_value_t = 180, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "OPTIMUS_PLUGIN_RETRY_DEADLINE",
+        default_value_t = 180,
+        value_name = "SECS"
+    )]
     retry_deadline: u64,
     /// Downloads at once
     #[arg(short, long, env = "OPTIMUS_PLUGIN_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -1,6 +1,6 @@
 //! Shared helpers for the install tests: archives, configs, a counting HTTP
 //! server on 127.0.0.1, running the binary, reading a plugin set.
-#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc)]
+#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc, clippy::format_push_string)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -38,7 +38,11 @@ pub enum Entry {
 /// The usual upstream artifact: YAML plugin + binary.
 pub fn plugin_entries(name: &str, version: &str) -> Vec<(String, Vec<u8>, u32)> {
     vec![
-        (format!("optimus-plugin-{name}.yaml"), plugin_yaml(name, version).into_bytes(), 0o644),
+        (
+            format!("optimus-plugin-{name}.yaml"),
+            plugin_yaml(name, version).into_bytes(),
+            0o644,
+        ),
         (
             format!("optimus-{name}_linux_amd64"),
             format!("#!/bin/sh\necho {name} {version}\n").into_bytes(),
@@ -95,14 +99,24 @@ pub fn snapshot(plugin_dir: &Path) -> Option<BTreeMap<String, String>> {
 }
 
 fn walk(root: &Path, rel: &str, out: &mut BTreeMap<String, String>) {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-    let Ok(rd) = std::fs::read_dir(&dir) else { return };
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if rel.is_empty() && name == ".optimus-receipts.json" {
             continue;
         }
-        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         let ft = e.file_type().unwrap();
         if ft.is_dir() {
             out.insert(child.clone(), "dir".into());
@@ -121,7 +135,9 @@ pub fn all_paths(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             out.push(e.path());
             if e.file_type().unwrap().is_dir() {
@@ -290,7 +306,11 @@ impl Server {
     }
 
     pub fn put(&self, path: &str, data: Vec<u8>) {
-        self.state.files.lock().unwrap().insert(path.to_owned(), data);
+        self.state
+            .files
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), data);
     }
 
     pub fn gets(&self) -> usize {
