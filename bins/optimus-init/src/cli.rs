@@ -1,0 +1,218 @@
+//! Flags; each one a Kubernetes manifest would set also reads an env var.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Init container of an Optimus job run: fetch the run's inputs \
+(env, secrets, files) from the Optimus server and write them to JOB_DIR/in";
+
+const AFTER_HELP: &str = "\
+Files written (all at once: JOB_DIR/in appears complete or not at all):
+  JOB_DIR/in/<name>    each file of the reply (sub-folders allowed), mode 0640
+  JOB_DIR/in/.env      envs as KEY='value' lines, mode 0640
+  JOB_DIR/in/.secret   secrets, same format, mode 0640 (never world-readable)
+
+The executor loads them with:
+  set -o allexport; . /data/in/.env; . /data/in/.secret; set +o allexport
+or, without a shell:
+  /data/bin/optimus-init exec -- CMD ARGS...   (needs --install-launcher)
+
+Exit codes: 0 done, 1 the work failed (network after retries, server refused,
+unsafe input), 2 bad usage or settings.
+
+Example:
+  OPTIMUS_HOST=optimus:9100 PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00Z \\
+  INSTANCE_TYPE=task INSTANCE_NAME=bq2bq optimus-init --job-dir /data";
+
+/// `optimus-init` command line.
+#[derive(Debug, Parser)]
+#[command(name = "optimus-init", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Optimus server: host:port (http:// assumed) or an http(s) URL.
+    #[arg(long, env = "OPTIMUS_HOST", value_name = "HOST")]
+    pub host: Option<String>,
+    /// Project name.
+    #[arg(long, env = "PROJECT")]
+    pub project: Option<String>,
+    /// Job name.
+    #[arg(long = "job-name", env = "JOB_NAME", value_name = "NAME")]
+    pub job_name: Option<String>,
+    /// Scheduled time of the run, RFC 3339 (e.g. 2026-11-23T00:00:00Z).
+    #[arg(long = "scheduled-at", env = "SCHEDULED_AT", value_name = "TIME")]
+    pub scheduled_at: Option<String>,
+    /// What the pod runs: task or hook.
+    #[arg(long = "instance-type", env = "INSTANCE_TYPE", value_name = "TYPE")]
+    pub instance_type: Option<String>,
+    /// Name of the task or hook (e.g. bq2bq).
+    #[arg(long = "instance-name", env = "INSTANCE_NAME", value_name = "NAME")]
+    pub instance_name: Option<String>,
+    /// Job run id (uuid); when unset, DAG_RUN_ID is used if set.
+    #[arg(long = "jobrun-id", env = "JOBRUN_ID", value_name = "ID")]
+    pub jobrun_id: Option<String>,
+    /// The shared volume; inputs go to JOB_DIR/in.
+    #[arg(
+        long = "job-dir",
+        env = "JOB_DIR",
+        default_value = "/data",
+        value_name = "DIR",
+        global = true
+    )]
+    pub job_dir: PathBuf,
+    /// Overall deadline for fetching, retries included (e.g. 90s, 2m, 1500ms).
+    #[arg(long, env = "OPTIMUS_INIT_DEADLINE", default_value = "90s", value_parser = parse_duration)]
+    pub deadline: Duration,
+    /// Also copy every object under this prefix into JOB_DIR/in
+    /// (gs://bucket/prefix, s3://..., az://..., file:///dir).
+    #[arg(long, env = "OPTIMUS_INIT_ASSETS", value_name = "URL")]
+    pub assets: Option<String>,
+    /// Fail (instead of warn) when a value still holds "<no value>".
+    #[arg(long, env = "OPTIMUS_INIT_STRICT")]
+    pub strict: bool,
+    /// Most files to write (server files plus assets).
+    #[arg(
+        long = "max-files",
+        env = "OPTIMUS_INIT_MAX_FILES",
+        default_value_t = 10_000
+    )]
+    pub max_files: u64,
+    /// Most bytes over all files (e.g. 256MiB).
+    #[arg(long = "max-bytes", env = "OPTIMUS_INIT_MAX_BYTES", default_value = "256MiB", value_parser = parse_size)]
+    pub max_bytes: u64,
+    /// Where to write a failure summary for `kubectl describe pod`
+    /// [default: /dev/termination-log, if it exists].
+    #[arg(
+        long = "termination-log",
+        env = "OPTIMUS_INIT_TERMINATION_LOG",
+        value_name = "PATH"
+    )]
+    pub termination_log: Option<PathBuf>,
+    /// Also copy this binary to JOB_DIR/bin/optimus-init, for
+    /// `optimus-init exec` in the executor container.
+    #[arg(long = "install-launcher", env = "OPTIMUS_INIT_INSTALL_LAUNCHER")]
+    pub install_launcher: bool,
+    /// Log format.
+    #[arg(long = "log-format", env = "OPTIMUS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log debug details too.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Subcommand; without one, fetch and write the inputs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run CMD with JOB_DIR/in/.env and .secret loaded into its environment.
+    ///
+    /// The process is replaced by CMD (signals reach it directly, its exit
+    /// code is the exit code). Nothing is printed. Exit 126/127 if CMD
+    /// cannot be run, 1 if the env files cannot be read.
+    #[command(after_help = "Example: /data/bin/optimus-init exec -- python3 /app/main.py --flag")]
+    Exec {
+        /// The command and its arguments.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        command: Vec<OsString>,
+    },
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `90`, `90s`, `1500ms`, `2m`, `0.5s`.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (num, unit) = split_unit(raw);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration such as 90s, 2m or 1500ms"))?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        _ => return Err(format!("{raw:?}: unknown unit {unit:?} (use ms, s or m)")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+        return Err(format!("{raw:?} must be between 1ms and 24h"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `1048576`, `512KiB`, `5MiB`, `1GiB` (`K`, `M`, `G` mean the same).
+fn parse_size(raw: &str) -> Result<u64, String> {
+    let raw = raw.trim();
+    let (num, unit) = split_unit(raw);
+    let value: u64 = num
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a size such as 5MiB or 1048576"))?;
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "{raw:?}: unknown unit {unit:?} (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    value
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{raw:?} is too large"))
+}
+
+fn split_unit(raw: &str) -> (&str, &str) {
+    let at = raw
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(raw.len());
+    (&raw[..at], raw[at..].trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_mins(2));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("5MiB").unwrap(), 5 << 20);
+        assert_eq!(parse_size("10").unwrap(), 10);
+        assert_eq!(parse_size("1G").unwrap(), 1 << 30);
+        assert!(parse_size("5TB").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,25 @@
+//! Log setup: text or JSON lines on stderr.
+
+use tracing::level_filters::LevelFilter;
+
+use crate::cli::LogFormat;
+
+pub fn init(format: LogFormat, verbose: bool) {
+    let level = if verbose {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::INFO
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(false).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
+}

@@ -1,0 +1,175 @@
+//! Optional asset source: every object under a prefix (gs://, s3://, az://,
+//! file://) copied into `in/` through plugin-repo, with the same name checks
+//! and limits as the server's files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use plugin_repo::{Location, Provider, ProviderContext, Source};
+use safe_fs::SafeRelPath;
+
+use crate::{BootError, Limits};
+
+/// One asset object, read into memory and checked.
+pub struct AssetObject {
+    /// Where it goes, relative to `in/` (its path below the prefix).
+    pub path: SafeRelPath,
+    /// Its bytes.
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for AssetObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes)", self.path, self.content.len())
+    }
+}
+
+/// A parsed `--assets` URL: the provider and the prefix to copy.
+#[derive(Debug, Clone)]
+pub struct AssetSource {
+    provider: Arc<dyn Provider>,
+    prefix: String,
+    name: String,
+}
+
+impl AssetSource {
+    /// Parses `raw` (`gs://bucket/prefix/`, `s3://...`, `az://...`,
+    /// `file:///dir`, or a plain folder path relative to `base_dir`) and
+    /// builds its provider with `ctx` (credentials come through the context's
+    /// env lookup). A bad URL is a [`BootError::Setting`] naming `--assets`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("job1")).unwrap();
+    /// let ctx = plugin_repo::ProviderContext::new(dir.path());
+    /// let url = format!("file://{}/job1/", dir.path().display());
+    /// let src = task_boot::AssetSource::open(&url, dir.path(), &ctx).unwrap();
+    /// assert_eq!(src.prefix(), "job1");
+    /// assert!(task_boot::AssetSource::open("ftp://x/y", std::path::Path::new("/"), &ctx).is_err());
+    /// ```
+    pub fn open(raw: &str, base_dir: &Path, ctx: &ProviderContext) -> Result<Self, BootError> {
+        let setting = |message: String| BootError::Setting {
+            name: "--assets",
+            message,
+        };
+        let source = Source::parse(raw, base_dir).map_err(|e| setting(e.to_string()))?;
+        if matches!(source.location, Location::Http { .. }) {
+            return Err(setting(format!(
+                "{}: http(s) sources cannot be listed; use gs://, s3://, az:// or file://",
+                source.display_name()
+            )));
+        }
+        let provider = source.provider(ctx).map_err(|e| setting(e.to_string()))?;
+        let prefix = source.path().trim_end_matches('/').to_owned();
+        Ok(Self {
+            provider,
+            prefix,
+            name: source.display_name().to_owned(),
+        })
+    }
+
+    /// Uses an already built provider (embedders, tests).
+    pub fn from_provider(provider: Arc<dyn Provider>, prefix: &str) -> Self {
+        Self {
+            name: format!("{}/{}", provider.name(), prefix),
+            provider,
+            prefix: prefix.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The folder path below the provider's base whose objects are copied.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The source as shown in messages (no credentials, no query).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Lists every object under the source's prefix and reads them, checking
+/// names with [`SafeRelPath`] and the count and size against `limits`
+/// before and during the download. The caller checks the limits again
+/// together with the server's files ([`crate::plan_inputs`]).
+pub async fn collect_assets(
+    source: &AssetSource,
+    limits: &Limits,
+) -> Result<Vec<AssetObject>, BootError> {
+    let fail = |detail: String| BootError::Assets {
+        source_name: source.name.clone(),
+        detail,
+    };
+    let listed = source
+        .provider
+        .list(&source.prefix)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if listed.len() as u64 > limits.max_files {
+        return Err(BootError::Limit {
+            what: "number of asset files",
+            limit: limits.max_files,
+            actual: listed.len() as u64,
+        });
+    }
+    let listed_bytes: u64 = listed.iter().map(|o| o.size).sum();
+    if listed_bytes > limits.max_bytes {
+        return Err(BootError::Limit {
+            what: "total size of asset files in bytes",
+            limit: limits.max_bytes,
+            actual: listed_bytes,
+        });
+    }
+    let mut out = Vec::with_capacity(listed.len());
+    let mut total = 0u64;
+    for obj in listed {
+        let rel = relative_to(&source.prefix, &obj.path).ok_or_else(|| {
+            fail(format!(
+                "listed object {:?} is outside the prefix",
+                obj.path
+            ))
+        })?;
+        let path = SafeRelPath::new(rel).map_err(BootError::UnsafeName)?;
+        let mut fetched = source
+            .provider
+            .get(&obj.path)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let mut content = Vec::with_capacity(usize::try_from(obj.size).unwrap_or(0));
+        while let Some(chunk) = fetched.body.next().await {
+            let chunk = chunk.map_err(|e| fail(e.to_string()))?;
+            total = total.saturating_add(chunk.len() as u64);
+            if total > limits.max_bytes {
+                return Err(BootError::Limit {
+                    what: "total size of asset files in bytes",
+                    limit: limits.max_bytes,
+                    actual: total,
+                });
+            }
+            content.extend_from_slice(&chunk);
+        }
+        out.push(AssetObject { path, content });
+    }
+    Ok(out)
+}
+
+/// `path` below `prefix` (a folder), or `None` if it is not inside it.
+fn relative_to<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
+    if prefix.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(prefix)?.strip_prefix('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_to("a/b", "a/b/c.sql"), Some("c.sql"));
+        assert_eq!(relative_to("a/b", "a/bc/d"), None);
+        assert_eq!(relative_to("", "x/y"), Some("x/y"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that can go wrong booting a job run. Messages name the setting,
+/// key, file or URL at fault and never contain a secret value or file content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BootError {
+    /// A setting (flag or env var) is missing or malformed. Exit code 2.
+    #[error("invalid {name}: {message}")]
+    Setting {
+        /// The setting, e.g. `SCHEDULED_AT`.
+        name: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The server refused the request (a 4xx other than 408/425/429, or a
+    /// redirect). Not retried.
+    #[error("the Optimus server refused the request: {url} answered HTTP {status}: {message}")]
+    Refused {
+        /// The request URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// The server's message (from its JSON error body, or the body text).
+        message: String,
+    },
+    /// Transient failures went on until the deadline.
+    #[error(
+        "no run input from {url} after {attempts} attempt(s) in {:.1}s (deadline {:.0}s): {last}",
+        elapsed.as_secs_f64(), deadline.as_secs_f64()
+    )]
+    GaveUp {
+        /// The request URL.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Time spent.
+        elapsed: Duration,
+        /// The overall deadline.
+        deadline: Duration,
+        /// The last failure.
+        last: String,
+    },
+    /// The server's reply is not the run-input JSON, or is too big.
+    #[error("the Optimus server sent a bad reply from {url}: {detail}")]
+    BadReply {
+        /// The request URL.
+        url: String,
+        /// What is wrong (never the reply body itself).
+        detail: String,
+    },
+    /// A server-provided file name could escape `in/` or is otherwise unsafe.
+    #[error("unsafe file name from the server: {0}")]
+    UnsafeName(#[source] safe_fs::PathError),
+    /// Two file names collide, or a file uses a reserved name.
+    #[error("file name {name:?} from the server {reason}")]
+    NameConflict {
+        /// The file name (normalised).
+        name: String,
+        /// Why it cannot be written.
+        reason: String,
+    },
+    /// An env or secret key is not a valid shell variable name.
+    #[error("{map} key {key:?} is not a valid shell variable name ([A-Za-z_][A-Za-z0-9_]*)")]
+    BadKey {
+        /// `envs` or `secrets`.
+        map: &'static str,
+        /// The key, shown escaped.
+        key: String,
+    },
+    /// A value cannot be represented in a shell variable.
+    #[error("{map} value of {key} {reason}")]
+    BadValue {
+        /// `envs` or `secrets`.
+        map: &'static str,
+        /// The key whose value is bad (never the value).
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A limit on file count or size was passed.
+    #[error("{what}: {actual} is over the limit of {limit}")]
+    Limit {
+        /// Which limit.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+        /// What the input had (at least).
+        actual: u64,
+    },
+    /// `--strict` and some values still hold `<no value>` (an unresolved
+    /// template on the server).
+    #[error("unresolved template value \"<no value>\" in: {}", places.join(", "))]
+    NoValue {
+        /// Where: `envs.KEY`, `secrets.KEY` or `files/NAME`.
+        places: Vec<String>,
+    },
+    /// An `.env`/`.secret` file could not be read back (exec launcher).
+    #[error("{}:{line}: {message}", path.display())]
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong (never the value).
+        message: String,
+    },
+    /// The optional asset source failed.
+    #[error("assets from {source_name}: {detail}")]
+    Assets {
+        /// The source, without credentials or query string.
+        source_name: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A file-system operation failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. `writing`.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BootError {
+    /// Whether this is a usage/config problem (exit code 2) rather than the
+    /// work failing (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, BootError::Setting { .. })
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        BootError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

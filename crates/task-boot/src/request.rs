@@ -1,0 +1,378 @@
+//! The settings of one run-input request, checked.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::BootError;
+
+/// What the pod runs: the job's task or one of its hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceType {
+    /// The job's transformation (`task`).
+    Task,
+    /// A hook of the job (`hook`).
+    Hook,
+}
+
+impl InstanceType {
+    /// Parses `task` or `hook` (any case; `TYPE_TASK`/`TYPE_HOOK` too).
+    ///
+    /// ```
+    /// use task_boot::InstanceType;
+    /// assert_eq!(InstanceType::parse("task").unwrap(), InstanceType::Task);
+    /// assert_eq!(InstanceType::parse("TYPE_HOOK").unwrap(), InstanceType::Hook);
+    /// assert!(InstanceType::parse("job").is_err());
+    /// ```
+    pub fn parse(raw: &str) -> Result<Self, BootError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "task" | "type_task" => Ok(Self::Task),
+            "hook" | "type_hook" => Ok(Self::Hook),
+            _ => Err(BootError::Setting {
+                name: "INSTANCE_TYPE",
+                message: format!("{raw:?} is not one of: task, hook"),
+            }),
+        }
+    }
+
+    /// The enum string of the API: `TYPE_TASK` or `TYPE_HOOK`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Self::Task => "TYPE_TASK",
+            Self::Hook => "TYPE_HOOK",
+        }
+    }
+}
+
+impl fmt::Display for InstanceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Task => "task",
+            Self::Hook => "hook",
+        })
+    }
+}
+
+/// One checked run-input request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest {
+    url: url::Url,
+    project: String,
+    job: String,
+    scheduled_at: String,
+    instance_type: InstanceType,
+    instance_name: String,
+    jobrun_id: Option<String>,
+}
+
+/// The JSON body of `POST .../run_input`.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RequestBody<'a> {
+    pub scheduled_at: &'a str,
+    pub instance_name: &'a str,
+    pub instance_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobrun_id: Option<&'a str>,
+}
+
+impl RunRequest {
+    /// Checks every setting; the error names the one at fault.
+    ///
+    /// `host` may omit the scheme (`http://` is assumed). `scheduled_at` is
+    /// RFC 3339 and is sent normalised to UTC. Empty `jobrun_id` means none.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("localhost:9100", "p", "j", "2026-01-02T03:04:05+01:00",
+    ///                         InstanceType::Task, "bq2bq", None).unwrap();
+    /// assert_eq!(r.url(), "http://localhost:9100/api/v1beta1/project/p/job/j/run_input");
+    /// assert_eq!(r.scheduled_at(), "2026-01-02T02:04:05Z");
+    /// assert!(RunRequest::new("h", "p", "j", "yesterday", InstanceType::Task, "x", None).is_err());
+    /// ```
+    pub fn new(
+        host: &str,
+        project: &str,
+        job: &str,
+        scheduled_at: &str,
+        instance_type: InstanceType,
+        instance_name: &str,
+        jobrun_id: Option<&str>,
+    ) -> Result<Self, BootError> {
+        let project = required("PROJECT", project)?;
+        let job = required("JOB_NAME", job)?;
+        let instance_name = required("INSTANCE_NAME", instance_name)?;
+        let scheduled_at = parse_time(scheduled_at)?;
+        let jobrun_id = jobrun_id
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| check_text("JOBRUN_ID", s))
+            .transpose()?;
+        let url = build_url(host, &project, &job)?;
+        Ok(Self {
+            url,
+            project,
+            job,
+            scheduled_at,
+            instance_type,
+            instance_name,
+            jobrun_id,
+        })
+    }
+
+    /// The full request URL.
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The project name.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// The job name.
+    pub fn job(&self) -> &str {
+        &self.job
+    }
+
+    /// The scheduled time, RFC 3339 in UTC.
+    pub fn scheduled_at(&self) -> &str {
+        &self.scheduled_at
+    }
+
+    /// Task or hook.
+    pub fn instance_type(&self) -> InstanceType {
+        self.instance_type
+    }
+
+    /// The task or hook name.
+    pub fn instance_name(&self) -> &str {
+        &self.instance_name
+    }
+
+    /// The job run id, if given.
+    pub fn jobrun_id(&self) -> Option<&str> {
+        self.jobrun_id.as_deref()
+    }
+
+    pub(crate) fn body(&self) -> RequestBody<'_> {
+        RequestBody {
+            scheduled_at: &self.scheduled_at,
+            instance_name: &self.instance_name,
+            instance_type: self.instance_type.api_name(),
+            jobrun_id: self.jobrun_id.as_deref(),
+        }
+    }
+
+    /// A hex SHA-256 naming this request (and the asset source, if any). A
+    /// complete `in/` carrying the same fingerprint is the result of the
+    /// same request, so a restarted init container can skip the work.
+    pub fn fingerprint(&self, assets: Option<&str>) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            "optimus-init/v1",
+            self.url.as_str(),
+            &self.scheduled_at,
+            self.instance_type.api_name(),
+            &self.instance_name,
+            self.jobrun_id.as_deref().unwrap_or(""),
+            assets.unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+fn required(name: &'static str, raw: &str) -> Result<String, BootError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(BootError::Setting {
+            name,
+            message: "is empty; set the flag or the env var".into(),
+        });
+    }
+    check_text(name, v)
+}
+
+fn check_text(name: &'static str, v: &str) -> Result<String, BootError> {
+    if v.chars().any(char::is_control) {
+        return Err(BootError::Setting {
+            name,
+            message: format!("{v:?} contains a control character"),
+        });
+    }
+    if v.len() > 1024 {
+        return Err(BootError::Setting {
+            name,
+            message: format!("is {} bytes long; the limit is 1024", v.len()),
+        });
+    }
+    Ok(v.to_owned())
+}
+
+fn parse_time(raw: &str) -> Result<String, BootError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(BootError::Setting {
+            name: "SCHEDULED_AT",
+            message: "is empty; set an RFC 3339 time such as 2026-11-23T00:00:00Z".into(),
+        });
+    }
+    let ts: jiff::Timestamp = raw.parse().map_err(|e| BootError::Setting {
+        name: "SCHEDULED_AT",
+        message: format!("{raw:?} is not an RFC 3339 time such as 2026-11-23T00:00:00Z ({e})"),
+    })?;
+    Ok(ts.to_string())
+}
+
+fn build_url(host: &str, project: &str, job: &str) -> Result<url::Url, BootError> {
+    let host = host.trim();
+    if host.is_empty() {
+        return Err(BootError::Setting {
+            name: "OPTIMUS_HOST",
+            message: "is empty; set host:port or a URL such as http://optimus:9100".into(),
+        });
+    }
+    let with_scheme = if host.contains("://") {
+        host.to_owned()
+    } else {
+        format!("http://{host}")
+    };
+    let bad = |message: String| BootError::Setting {
+        name: "OPTIMUS_HOST",
+        message,
+    };
+    let mut url =
+        url::Url::parse(&with_scheme).map_err(|e| bad(format!("{host:?} is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "{host:?}: the scheme must be http or https, not {}",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "must not hold credentials (user:password@); they would show in logs".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(format!("{host:?} must not have a query or fragment")));
+    }
+    {
+        let mut segs = url
+            .path_segments_mut()
+            .map_err(|()| bad(format!("{host:?} cannot be a base URL")))?;
+        segs.pop_if_empty();
+        segs.extend([
+            "api",
+            "v1beta1",
+            "project",
+            project,
+            "job",
+            job,
+            "run_input",
+        ]);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(host: &str) -> Result<RunRequest, BootError> {
+        RunRequest::new(
+            host,
+            "p",
+            "j",
+            "2026-11-23T00:00:00Z",
+            InstanceType::Hook,
+            "h",
+            Some(""),
+        )
+    }
+
+    #[test]
+    fn host_forms() {
+        assert_eq!(
+            req("optimus:9100").unwrap().url(),
+            "http://optimus:9100/api/v1beta1/project/p/job/j/run_input"
+        );
+        assert_eq!(
+            req("https://o.example/base/").unwrap().url(),
+            "https://o.example/base/api/v1beta1/project/p/job/j/run_input"
+        );
+        assert!(
+            req("ftp://x")
+                .unwrap_err()
+                .to_string()
+                .contains("OPTIMUS_HOST")
+        );
+        assert!(
+            req("http://u:pw@x")
+                .unwrap_err()
+                .to_string()
+                .contains("credentials")
+        );
+        assert!(req("").unwrap_err().to_string().contains("OPTIMUS_HOST"));
+    }
+
+    #[test]
+    fn names_are_path_escaped() {
+        let r = RunRequest::new(
+            "h",
+            "a/b",
+            "c d",
+            "2026-11-23T00:00:00Z",
+            InstanceType::Task,
+            "x",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            r.url(),
+            "http://h/api/v1beta1/project/a%2Fb/job/c%20d/run_input"
+        );
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases = [
+            (("", "j", "2026-11-23T00:00:00Z", "x"), "PROJECT"),
+            (("p", " ", "2026-11-23T00:00:00Z", "x"), "JOB_NAME"),
+            (("p", "j", "2026-13-23T00:00:00Z", "x"), "SCHEDULED_AT"),
+            (("p", "j", "2026-11-23", "x"), "SCHEDULED_AT"),
+            (("p", "j", "2026-11-23T00:00:00Z", ""), "INSTANCE_NAME"),
+        ];
+        for ((p, j, t, n), want) in cases {
+            let e = RunRequest::new("h", p, j, t, InstanceType::Task, n, None).unwrap_err();
+            assert!(e.is_usage());
+            assert!(e.to_string().contains(want), "{e}");
+        }
+        assert!(
+            InstanceType::parse("dag")
+                .unwrap_err()
+                .to_string()
+                .contains("INSTANCE_TYPE")
+        );
+    }
+
+    #[test]
+    fn fingerprint_follows_every_field() {
+        let a = req("h").unwrap();
+        let b = RunRequest::new(
+            "h",
+            "p",
+            "j",
+            "2026-11-23T00:00:00Z",
+            InstanceType::Hook,
+            "h",
+            Some("r1"),
+        )
+        .unwrap();
+        assert_ne!(a.fingerprint(None), b.fingerprint(None));
+        assert_ne!(a.fingerprint(None), a.fingerprint(Some("file:///x")));
+        assert_eq!(a.fingerprint(None), req("h").unwrap().fingerprint(None));
+    }
+}

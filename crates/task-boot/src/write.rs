@@ -1,0 +1,287 @@
+//! Publishes `JOB_DIR/in` in one step.
+//!
+//! Everything is written to a hidden staging folder inside the job dir
+//! (`.in.staging-*`), flushed with one `syncfs`, and renamed onto `in`. A
+//! reader (the executor, a restarted init container) sees no `in` or a
+//! complete one. The last file written to the staging folder is the marker
+//! [`MARKER_FILE`], holding the request fingerprint, so a restarted init
+//! container can tell a finished `in` for the same request.
+
+use std::collections::HashSet;
+use std::fs::{self, OpenOptions, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+
+use crate::{BootError, InputPlan};
+
+/// The folder inside the job dir that holds the inputs.
+pub const INPUT_DIR: &str = "in";
+/// The env file, relative to [`INPUT_DIR`].
+pub const ENV_FILE: &str = ".env";
+/// The secret file, relative to [`INPUT_DIR`].
+pub const SECRET_FILE: &str = ".secret";
+/// The completion marker, relative to [`INPUT_DIR`].
+pub const MARKER_FILE: &str = ".optimus-init.json";
+/// Mode of `in/` and its sub-folders: owner and group (the pod's fsGroup)
+/// may read, nobody else.
+pub const DIR_MODE: u32 = 0o750;
+/// Mode of the files and `.env`.
+pub const FILE_MODE: u32 = 0o640;
+/// Mode of `.secret`: group-readable so an executor running as another
+/// user in the pod's fsGroup can read it; never world-readable.
+pub const SECRET_MODE: u32 = 0o640;
+
+const STAGING_PREFIX: &str = ".in.staging-";
+
+/// What a finished `in/` records about itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Marker {
+    /// Format version.
+    pub version: u32,
+    /// [`crate::RunRequest::fingerprint`] of the request that produced it.
+    pub fingerprint: String,
+    /// Number of files written (not counting `.env`, `.secret`, the marker).
+    pub files: u64,
+    /// Total bytes of those files.
+    pub bytes: u64,
+    /// Number of env entries.
+    pub envs: u64,
+    /// Number of secret entries.
+    pub secrets: u64,
+}
+
+/// What [`write_inputs`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteStats {
+    /// The marker written.
+    pub marker: Marker,
+    /// Whether an older `in/` (another request) was replaced.
+    pub replaced: bool,
+    /// Time spent writing and publishing.
+    pub elapsed: Duration,
+}
+
+/// The marker of a complete `JOB_DIR/in` made for `fingerprint`, if there
+/// is one. Any other state (no `in`, no marker, another request) is `None`.
+pub fn existing_inputs(job_dir: &Path, fingerprint: &str) -> Result<Option<Marker>, BootError> {
+    let path = job_dir.join(INPUT_DIR).join(MARKER_FILE);
+    let raw = match fs::read(&path) {
+        Ok(raw) => raw,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
+        Err(e) => return Err(BootError::io("reading", path, e)),
+    };
+    Ok(serde_json::from_slice::<Marker>(&raw)
+        .ok()
+        .filter(|m| m.fingerprint == fingerprint))
+}
+
+/// Removes staging folders left by an init container that was killed while
+/// writing. Returns how many were removed.
+pub fn remove_stale_staging(job_dir: &Path) -> Result<usize, BootError> {
+    let entries = match fs::read_dir(job_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(BootError::io("listing", job_dir, e)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| BootError::io("listing", job_dir, e))?;
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+        {
+            let path = entry.path();
+            fs::remove_dir_all(&path).map_err(|e| BootError::io("removing", &path, e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Writes the plan to a staging folder in `job_dir` and publishes it as
+/// `job_dir/in` in one step, replacing an older `in` atomically. On error
+/// the staging folder is removed and `in` is untouched.
+pub fn write_inputs(
+    job_dir: &Path,
+    plan: &InputPlan<'_>,
+    fingerprint: &str,
+) -> Result<WriteStats, BootError> {
+    let started = Instant::now();
+    safe_fs::atomic::create_dir_all_durable(job_dir)
+        .map_err(|e| BootError::io("creating", job_dir, e))?;
+    let target = job_dir.join(INPUT_DIR);
+    let staging = safe_fs::atomic::staging_dir_for(&target)
+        .map_err(|e| BootError::io("creating a staging folder in", job_dir, e))?;
+    let root = staging.path();
+    set_dir_mode(root)?;
+
+    let mut made_dirs: HashSet<PathBuf> = HashSet::new();
+    for file in &plan.files {
+        let path = file.path.join_to(root);
+        if let Some(parent) = file.path.parent() {
+            make_dirs(root, &parent, &mut made_dirs)?;
+        }
+        write_new(&path, &file.content, FILE_MODE)?;
+    }
+    write_new(&root.join(ENV_FILE), plan.env_text.as_bytes(), FILE_MODE)?;
+    write_new(
+        &root.join(SECRET_FILE),
+        plan.secret_text.expose_secret().as_bytes(),
+        SECRET_MODE,
+    )?;
+    let marker = Marker {
+        version: 1,
+        fingerprint: fingerprint.to_owned(),
+        files: plan.files.len() as u64,
+        bytes: plan.file_bytes,
+        envs: plan.env_count as u64,
+        secrets: plan.secret_count as u64,
+    };
+    let marker_json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
+    write_new(&root.join(MARKER_FILE), &marker_json, FILE_MODE)?;
+
+    // One flush for everything in the staging folder, then the switch.
+    let dir = fs::File::open(root).map_err(|e| BootError::io("opening", root, e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| BootError::io("flushing", root, e.into()))?;
+    drop(dir);
+    let staged = staging.keep();
+    let old = match safe_fs::atomic::publish_dir(&staged, &target) {
+        Ok(old) => old,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staged);
+            return Err(BootError::io("publishing", &target, e));
+        }
+    };
+    let replaced = old.is_some();
+    if let Some(old) = old {
+        fs::remove_dir_all(&old)
+            .map_err(|e| BootError::io("removing the old inputs at", &old, e))?;
+    }
+    Ok(WriteStats {
+        marker,
+        replaced,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn make_dirs(
+    root: &Path,
+    rel: &safe_fs::SafeRelPath,
+    made: &mut HashSet<PathBuf>,
+) -> Result<(), BootError> {
+    let mut path = root.to_path_buf();
+    for part in rel.components() {
+        path.push(part);
+        if made.contains(&path) {
+            continue;
+        }
+        fs::DirBuilder::new()
+            .mode(DIR_MODE)
+            .create(&path)
+            .map_err(|e| BootError::io("creating", &path, e))?;
+        set_dir_mode(&path)?;
+        made.insert(path.clone());
+    }
+    Ok(())
+}
+
+/// Sets [`DIR_MODE`] whatever the umask, keeping a set-group-id bit
+/// inherited from a parent (Kubernetes sets it on fsGroup volumes, so files
+/// keep the fsGroup group).
+fn set_dir_mode(path: &Path) -> Result<(), BootError> {
+    let meta = fs::metadata(path).map_err(|e| BootError::io("reading", path, e))?;
+    let mode = DIR_MODE | (meta.permissions().mode() & 0o2000);
+    fs::set_permissions(path, Permissions::from_mode(mode))
+        .map_err(|e| BootError::io("setting the mode of", path, e))
+}
+
+fn write_new(path: &Path, content: &[u8], mode: u32) -> Result<(), BootError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| BootError::io("creating", path, e))?;
+    // The umask may have taken bits away; set the exact mode.
+    f.set_permissions(Permissions::from_mode(mode))
+        .map_err(|e| BootError::io("setting the mode of", path, e))?;
+    f.write_all(content)
+        .map_err(|e| BootError::io("writing", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Limits, RunInput, SecretMap, plan_inputs};
+
+    fn sample() -> RunInput {
+        let mut i = RunInput::default();
+        i.envs.insert("A".into(), "1".into());
+        i.files.insert("query.sql".into(), "select 1".into());
+        i.files.insert("sub/dir/x.json".into(), "{}".into());
+        i.secrets = SecretMap::from_plain([("S".into(), "pw".into())]);
+        i
+    }
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn writes_files_with_modes_and_marker() {
+        let job = tempfile::tempdir().unwrap();
+        let input = sample();
+        let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
+        let stats = write_inputs(job.path(), &plan, "fp1").unwrap();
+        assert!(!stats.replaced);
+        let inp = job.path().join("in");
+        assert_eq!(
+            fs::read_to_string(inp.join("query.sql")).unwrap(),
+            "select 1"
+        );
+        assert_eq!(fs::read_to_string(inp.join(".env")).unwrap(), "A='1'\n");
+        assert_eq!(fs::read_to_string(inp.join(".secret")).unwrap(), "S='pw'\n");
+        assert_eq!(mode(&inp), DIR_MODE);
+        assert_eq!(mode(&inp.join("sub/dir")), DIR_MODE);
+        assert_eq!(mode(&inp.join("sub/dir/x.json")), FILE_MODE);
+        assert_eq!(mode(&inp.join(".secret")), SECRET_MODE);
+        assert_eq!(
+            existing_inputs(job.path(), "fp1").unwrap().unwrap().files,
+            2
+        );
+        assert!(existing_inputs(job.path(), "other").unwrap().is_none());
+        // Only `in` is left in the job dir.
+        let names: Vec<_> = fs::read_dir(job.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["in"]);
+    }
+
+    #[test]
+    fn replaces_older_inputs_and_removes_stale_staging() {
+        let job = tempfile::tempdir().unwrap();
+        fs::create_dir(job.path().join(".in.staging-dead")).unwrap();
+        fs::write(job.path().join(".in.staging-dead/half"), "x").unwrap();
+        assert_eq!(remove_stale_staging(job.path()).unwrap(), 1);
+        let input = sample();
+        let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
+        write_inputs(job.path(), &plan, "fp1").unwrap();
+        let empty = RunInput::default();
+        let plan = plan_inputs(&empty, Vec::new(), &Limits::default(), false).unwrap();
+        let stats = write_inputs(job.path(), &plan, "fp2").unwrap();
+        assert!(stats.replaced);
+        assert!(!job.path().join("in/query.sql").exists());
+        let names: Vec<_> = fs::read_dir(job.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["in"]);
+    }
+}

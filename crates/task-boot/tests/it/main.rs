@@ -1,0 +1,38 @@
+//! task-boot integration tests: the run-input client against a local server
+//! with faults, the writer (names, limits, restart), and the shell
+//! round trip of `.env` / `.secret`.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../support/server.rs"]
+mod server;
+
+mod client;
+mod files;
+mod shell;
+
+use std::time::Duration;
+
+use task_boot::{FetchOptions, InstanceType, RunRequest};
+
+fn request(host: &str) -> RunRequest {
+    RunRequest::new(
+        host,
+        "proj-1",
+        "job a",
+        "2026-11-23T05:00:00+05:00",
+        InstanceType::Task,
+        "bq2bq",
+        None,
+    )
+    .unwrap()
+}
+
+/// Quick retries so tests stay short; the deadline is what a test sets.
+fn opts(deadline: Duration) -> FetchOptions {
+    FetchOptions {
+        deadline,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(300),
+        max_reply_bytes: 64 << 20,
+    }
+}
