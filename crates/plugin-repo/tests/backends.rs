@@ -698,7 +698,10 @@ impl Backend for GcsBackend {
         Some(self.with(ctx, &format!("http://{endpoint}")))
     }
     fn upstream(&self) -> Option<SocketAddr> {
-        Some(host_port(&self.endpoint))
+        // fake-gcs-server routes by the Host header (its -public-host), so
+        // it answers 404 to requests arriving through the fault proxy; the
+        // fault cases run against the other backends.
+        None
     }
     fn wrong_credentials(&self, _: &ProviderContext) -> Option<Arc<dyn Provider>> {
         None
