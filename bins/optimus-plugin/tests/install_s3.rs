@@ -1,0 +1,102 @@
+//! Install from S3: an in-process s3s-fs server on 127.0.0.1 with explicit
+//! credentials (no fallback to real endpoints or instance metadata).
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
+
+mod install_support;
+
+use install_support::{Project, bin, plugin_entries, targz, zip_bytes};
+use predicates::prelude::*;
+
+const SECRET: &str = "sentinel-s3-secret-91c2";
+
+fn start_s3(root: &std::path::Path, rt: &tokio::runtime::Runtime) -> String {
+    let fs = s3s_fs::FileSystem::new(root).unwrap();
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single("AKIDTEST", SECRET));
+    let service = builder.build();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let svc = service.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(sock), svc)
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let base = store.path().join("bucket/plugins");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(
+        base.join("bq2bq.tar.gz"),
+        targz(&plugin_entries("bq2bq", "1.0.0")),
+    )
+    .unwrap();
+    std::fs::write(
+        base.join("neo.zip"),
+        zip_bytes(&plugin_entries("neo", "1.0.0")),
+    )
+    .unwrap();
+    let endpoint = start_s3(store.path(), &rt);
+
+    let p = Project::new();
+    p.write_config(&format!(
+        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: s3\n      name: team\n      bucket: bucket\n      prefix: plugins\n      region: us-east-1\n      endpoint: {endpoint}\n      access_key_id: AKIDTEST\n      secret_access_key: {{env: S3_SECRET}}\n  plugins:\n    - {{provider: team, path: bq2bq.tar.gz}}\n    - {{provider: team, path: neo.zip}}\n",
+        p.plugin_dir().display()
+    ));
+    let run = |secret: &str| {
+        bin()
+            .args(["install", "--no-sync", "--retry-deadline", "1", "-c"])
+            .arg(p.config())
+            .env("S3_SECRET", secret)
+            .assert()
+    };
+    let out = run("wrong-secret-value").code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(text.contains("team"), "{text}");
+    assert!(
+        !text.contains("wrong-secret-value"),
+        "secret leaked: {text}"
+    );
+    assert!(p.snapshot().is_none());
+
+    run(SECRET)
+        .success()
+        .stdout(predicate::str::contains("2 added"));
+    let snap = p.snapshot().unwrap();
+    assert!(snap.contains_key("optimus-plugin-bq2bq.yaml"));
+    assert!(snap.contains_key("optimus-neo_linux_amd64"));
+
+    // Unchanged objects: decided from HEAD metadata, no new set.
+    let target = std::fs::read_link(p.plugin_dir()).unwrap();
+    run(SECRET)
+        .success()
+        .stdout(predicate::str::contains("up to date").and(predicate::str::contains("same ETag")));
+    assert_eq!(std::fs::read_link(p.plugin_dir()).unwrap(), target);
+
+    // A changed object is picked up.
+    std::fs::write(
+        base.join("neo.zip"),
+        zip_bytes(&plugin_entries("neo", "2.0.0")),
+    )
+    .unwrap();
+    run(SECRET)
+        .success()
+        .stdout(predicate::str::contains("1 updated"));
+    let yaml = std::fs::read_to_string(p.plugin_dir().join("optimus-plugin-neo.yaml")).unwrap();
+    assert!(yaml.contains("2.0.0"));
+}
