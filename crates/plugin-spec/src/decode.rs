@@ -20,6 +20,8 @@ pub(crate) struct Decoded {
     /// Canonical field path (`questions[0].regexp`) to the value's position.
     pub positions: HashMap<String, Pos>,
     pub problems: Vec<(Pos, String)>,
+    /// Positions of values refused by the schema.
+    pub refused: std::collections::HashSet<Pos>,
 }
 
 impl Decoded {
@@ -43,6 +45,7 @@ struct Decoder<'s> {
     spelling: Spelling,
     positions: HashMap<String, Pos>,
     problems: Vec<(Pos, String)>,
+    refused: std::collections::HashSet<Pos>,
 }
 
 /// The entries of one mapping, matched to the fields of its table.
@@ -93,6 +96,7 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
         spelling,
         positions: HashMap::new(),
         problems: Vec::new(),
+        refused: std::collections::HashSet::new(),
     };
     d.positions.insert(String::new(), root.pos);
     let plugin = d.plugin(root);
@@ -102,11 +106,19 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
         spelling,
         positions: d.positions,
         problems: d.problems,
+        refused: d.refused,
     }
 }
 
 impl Decoder<'_> {
     fn problem(&mut self, pos: Pos, message: String) {
+        self.problems.push((pos, message));
+    }
+
+    /// A value of the wrong type or an unknown word: also remembered so the
+    /// rules do not report the same spot again (as "missing", say).
+    fn refuse(&mut self, pos: Pos, message: String) {
+        self.refused.insert(pos);
         self.problems.push((pos, message));
     }
 
@@ -137,7 +149,7 @@ impl Decoder<'_> {
             Value::Map(entries) => entries,
             Value::Null => &[],
             other => {
-                self.problem(
+                self.refuse(
                     node.pos,
                     format!("{what} must be a mapping, found {}", other.kind()),
                 );
@@ -217,7 +229,7 @@ impl Decoder<'_> {
             Value::Int(i) => Some(self.raw_text(node).unwrap_or_else(|| i.to_string())),
             Value::Float(x) => Some(self.raw_text(node).unwrap_or_else(|| x.to_string())),
             other @ (Value::Seq(_) | Value::Map(_)) => {
-                self.problem(
+                self.refuse(
                     node.pos,
                     format!("`{}` must be a string, found {}", key.name, other.kind()),
                 );
@@ -239,7 +251,7 @@ impl Decoder<'_> {
             Value::Seq(items) => items,
             Value::Null => &[],
             other => {
-                self.problem(
+                self.refuse(
                     node.pos,
                     format!("`{}` must be a list, found {}", key.name, other.kind()),
                 );
@@ -256,7 +268,7 @@ impl Decoder<'_> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match &item.value {
-                Value::Seq(_) | Value::Map(_) | Value::Null => self.problem(
+                Value::Seq(_) | Value::Map(_) | Value::Null => self.refuse(
                     item.pos,
                     format!(
                         "items of `{}` must be strings, found {}",
@@ -282,7 +294,7 @@ impl Decoder<'_> {
                 Ok(0) => None,
                 Ok(n) => Some(n),
                 Err(_) => {
-                    self.problem(
+                    self.refuse(
                         node.pos,
                         format!("`{}` must be 0 or more, found {i}", key.name),
                     );
@@ -290,7 +302,7 @@ impl Decoder<'_> {
                 }
             },
             other => {
-                self.problem(
+                self.refuse(
                     node.pos,
                     format!("`{}` must be an integer, found {}", key.name, other.kind()),
                 );
@@ -311,7 +323,7 @@ impl Decoder<'_> {
                     Value::Str(s) => format!("`{s}`"),
                     _ => other.kind().to_owned(),
                 };
-                self.problem(
+                self.refuse(
                     node.pos,
                     format!("`{}` must be true or false, found {found}", key.name),
                 );
@@ -361,7 +373,7 @@ impl Decoder<'_> {
             Some("hook") => PluginType::Hook,
             Some(other) => {
                 let pos = entry.map_or(f.pos, |(_, n)| n.pos);
-                self.problem(
+                self.refuse(
                     pos,
                     format!("`{key}` must be task or hook, found `{other}`"),
                 );
@@ -385,7 +397,7 @@ impl Decoder<'_> {
             "fail" => Some(HookType::Fail),
             other => {
                 if let Some((key, node)) = entry {
-                    self.problem(
+                    self.refuse(
                         node.pos,
                         format!("`{}` must be pre, post or fail, found `{other}`", key.name),
                     );

@@ -81,8 +81,13 @@ pub fn load_with_spelling(src: &str, origin: &str) -> Result<(Plugin, Spelling),
     })?;
     let decoded = decode::decode(src, &root);
     let mut problems: Vec<(node::Pos, String)> = decoded.problems.clone();
+    // A value the schema already refused (wrong type, unknown word) is not
+    // reported again by the rules as missing: one problem per spot.
     for v in validate::violations(&decoded.plugin, decoded.spelling) {
-        problems.push((decoded.position(&v.path), v.message));
+        let pos = decoded.position(&v.path);
+        if !decoded.refused.contains(&pos) {
+            problems.push((pos, v.message));
+        }
     }
     if problems.is_empty() {
         return Ok((decoded.plugin, decoded.spelling));

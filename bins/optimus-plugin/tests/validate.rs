@@ -1,0 +1,172 @@
+//! `optimus-plugin validate` through the binary: output lines, JSON report
+//! and exit codes.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const VALID: &str = "\
+name: hello
+plugintype: task
+pluginversion: 1.0.0
+image: busybox:1.36
+entrypoint:
+  script: echo hello
+";
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("optimus-plugin").expect("binary");
+    cmd.env_remove("OPTIMUS_PLUGIN_DIR")
+        .env_remove("OPTIMUS_OUTPUT");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write");
+}
+
+#[test]
+fn bundled_examples_are_valid() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/plugins");
+    let out = bin()
+        .args(["validate", "--path", examples])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 4, "{stdout}");
+    assert!(lines.iter().all(|l| l.starts_with("ok ")), "{stdout}");
+    assert!(stdout.contains("optimus-plugin-bq2bq.yaml (bq2bq 0.3.2, task)"));
+    assert!(stdout.contains("optimus-plugin-predator.yaml (predator 0.2.1, hook)"));
+}
+
+#[test]
+fn one_line_per_file_with_every_problem_and_exit_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "optimus-plugin-hello.yaml", VALID);
+    write(
+        dir.path(),
+        "optimus-plugin-bad.yaml",
+        "name: bad\nplugintype: task\npluginversion: 1\nimage: i\nentrypoint: {script: s}\nimagee: x\nquestions:\n  - name: A\n    regexp: '('\n",
+    );
+    write(dir.path(), "notes.txt", "not a plugin");
+    write(dir.path(), ".state.yaml", "hidden: state");
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    write(
+        &dir.path().join("sub"),
+        "optimus-plugin-deep.yaml",
+        "not: checked",
+    );
+
+    let out = bin()
+        .args(["validate", "--path"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "only the two top-level *.yaml files: {stdout}"
+    );
+    assert!(lines[0].starts_with("invalid "), "{stdout}");
+    assert!(lines[0].contains("optimus-plugin-bad.yaml: 6:1: unknown key `imagee`"));
+    assert!(lines[0].contains(" | 9:13: `regexp` of question `A` does not compile"));
+    assert!(lines[1].starts_with("ok ") && lines[1].contains("(hello 1.0.0, task)"));
+}
+
+#[test]
+fn plugin_dir_is_the_default_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "optimus-plugin-hello.yaml", VALID);
+    bin()
+        .arg("--plugin-dir")
+        .arg(dir.path())
+        .arg("validate")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("(hello 1.0.0, task)"));
+    // With neither --path nor --plugin-dir: .plugins in the working directory.
+    std::fs::create_dir(dir.path().join(".plugins")).expect("mkdir");
+    write(
+        &dir.path().join(".plugins"),
+        "optimus-plugin-hello.yaml",
+        VALID,
+    );
+    bin()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            ".plugins/optimus-plugin-hello.yaml",
+        ));
+}
+
+#[test]
+fn missing_path_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nope");
+    bin()
+        .args(["validate", "--path"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(missing.display().to_string()));
+}
+
+#[test]
+fn file_name_must_match_the_plugin_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "optimus-plugin-other.yaml", VALID);
+    bin()
+        .args(["validate", "--path"])
+        .arg(dir.path().join("optimus-plugin-other.yaml"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "file name must be optimus-plugin-hello.yaml",
+        ));
+}
+
+#[test]
+fn json_report_lists_problems_with_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "optimus-plugin-hello.yaml", VALID);
+    write(
+        dir.path(),
+        "optimus-plugin-dup.yaml",
+        "name: dup\nname: again\n",
+    );
+    let out = bin()
+        .args(["--output", "json", "validate", "--path"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["valid"], false);
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["valid"], false);
+    let dup = files[0]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .find(|p| {
+            p["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("duplicate key `name`"))
+        })
+        .expect("duplicate key problem");
+    assert_eq!(
+        (dup["line"].as_u64(), dup["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(files[1]["valid"], true);
+    assert_eq!(files[1]["name"], "hello");
+    assert_eq!(files[1]["spelling"], "upstream");
+}
