@@ -3,6 +3,9 @@
 //! scripts/test.d/20-emulators.sh set their env vars — moto, fake-gcs-server
 //! and azurite.
 
+// Test helpers unwrap and cast freely; the library code stays pedantic-clean.
+#![allow(clippy::unwrap_used, clippy::pedantic)]
+
 mod common;
 
 use std::net::SocketAddr;
