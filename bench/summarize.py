@@ -29,6 +29,7 @@ def load(res, name):
             "min": r["min"],
             "max": r["max"],
             "runs": len(r["times"]),
+            "cpu": (r.get("user") or 0.0) + (r.get("system") or 0.0),
         }
     return out
 
@@ -51,15 +52,15 @@ def find(results, prefix):
 def table(results, ref_label):
     ref = (results.get(ref_label) or {}).get("median")
     lines = [
-        "| command | median (s) | mean ± sd (s) | min (s) | runs | ours / this |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| command | median (s) | mean ± sd (s) | min (s) | runs | CPU user+sys (s) | ours / this (median) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, r in results.items():
         ratio = f"{ref / r['median']:.2f}" if ref and r["median"] > 0 else "—"
         shown = label.replace("|", "\\|")
         lines.append(
             f"| {shown} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} "
-            f"| {r['min']:.3f} | {r['runs']} | {ratio} |"
+            f"| {r['min']:.3f} | {r['runs']} | {r['cpu']:.3f} | {ratio} |"
         )
     return "\n".join(lines)
 
@@ -159,7 +160,7 @@ def main():
 
     p4 = load(res, "p4")
     if p4:
-        out += ["### P4: 20 plugins from S3 (moto)", "", table(p4, OURS), ""]
+        out += ["### P4: 20 plugins from S3 (moto)", "", table(p4, OURS + " (s3)"), ""]
         ours = (p4.get(OURS + " (s3)") or {}).get("median")
         peers = {k: v["median"] for k, v in p4.items() if k.startswith("aws")}
         if ours and peers:
