@@ -105,7 +105,9 @@ fn plugin_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
             continue;
         };
         let p = entry.path();
-        if name.starts_with('.') || !name.ends_with(".yaml") || !p.is_file() {
+        // `*.yaml` exactly, as the server names plugins.
+        let is_yaml = p.extension().is_some_and(|e| e == "yaml");
+        if name.starts_with('.') || !is_yaml || !p.is_file() {
             continue;
         }
         files.push(p);
