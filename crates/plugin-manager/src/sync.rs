@@ -321,7 +321,7 @@ fn diff(
             Some(o) => updated.push(Update {
                 name: n.entry.name.clone(),
                 file: (*file).to_owned(),
-                old_version: o.version.clone(),
+                old_version: o.name_and_version().1,
                 new_version: n.entry.version.clone(),
             }),
         }
@@ -329,10 +329,13 @@ fn diff(
     let removed = old
         .iter()
         .filter(|(f, _)| !new.contains_key(*f))
-        .map(|(f, o)| Change {
-            name: o.name.clone(),
-            file: (*f).to_owned(),
-            version: o.version.clone(),
+        .map(|(f, o)| {
+            let (name, version) = o.name_and_version();
+            Change {
+                name,
+                file: (*f).to_owned(),
+                version,
+            }
         })
         .collect();
     (added, updated, removed, unchanged)

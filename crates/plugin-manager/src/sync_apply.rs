@@ -46,12 +46,32 @@ pub struct SyncState {
 pub struct LocalPlugin {
     /// File name.
     pub file: String,
-    /// Plugin name (from the file name when the YAML does not parse).
-    pub name: String,
-    /// Version (`?` when the YAML does not parse).
-    pub version: String,
+    /// Where it is.
+    pub path: PathBuf,
     /// sha256 of the file, hex.
     pub sha256: String,
+}
+
+impl LocalPlugin {
+    /// Plugin name and version, read from the file only when asked (an
+    /// unchanged sync never parses local files). Falls back to the name in
+    /// the file name and version `?` when the YAML does not parse.
+    pub fn name_and_version(&self) -> (String, String) {
+        let parsed = fs::read(&self.path)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| plugin_spec::load_str(&t, &self.file).ok());
+        match parsed {
+            Some(p) => (p.name, p.version),
+            None => (
+                self.file
+                    .trim_start_matches(YAML_PLUGIN_PREFIX)
+                    .trim_end_matches(YAML_PLUGIN_SUFFIX)
+                    .to_owned(),
+                "?".to_owned(),
+            ),
+        }
+    }
 }
 
 /// The exclusive lock on a plugin folder for the time of one sync.
@@ -161,24 +181,7 @@ pub fn read_local(real_dir: &Path) -> Result<(Vec<LocalPlugin>, Option<SyncState
     for (file, path) in list_yaml_plugins(real_dir)? {
         let bytes = fs::read(&path).map_err(SyncError::io("reading", &path))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let parsed = std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| plugin_spec::load_str(t, &file).ok());
-        let (name, version) = match parsed {
-            Some(p) => (p.name, p.version),
-            None => (
-                file.trim_start_matches(YAML_PLUGIN_PREFIX)
-                    .trim_end_matches(YAML_PLUGIN_SUFFIX)
-                    .to_owned(),
-                "?".to_owned(),
-            ),
-        };
-        out.push(LocalPlugin {
-            file,
-            name,
-            version,
-            sha256,
-        });
+        out.push(LocalPlugin { file, path, sha256 });
     }
     let state = fs::read(real_dir.join(SYNC_STATE_FILE))
         .ok()
