@@ -53,7 +53,7 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_set() {
     assert_ne!(old, new);
 
     let exe = assert_cmd::cargo::cargo_bin("optimus-plugin");
-    let window = full.as_micros().max(1000) as u64 * 12 / 10;
+    let window = u64::try_from(full.as_micros().max(1000)).unwrap() * 12 / 10;
     let (mut saw_old, mut saw_new) = (0, 0);
     for round in 0..50 {
         set_config(&p, &old_paths);

@@ -3,6 +3,8 @@
 
 mod install_support;
 
+use std::os::unix::fs::PermissionsExt;
+
 use install_support::{Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, zip_bytes};
 use predicates::prelude::*;
 
@@ -37,7 +39,6 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
         ]
     );
     // Binaries keep their exec bit; YAML files do not get one.
-    use std::os::unix::fs::PermissionsExt;
     let mode = |f: &str| {
         std::fs::metadata(p.plugin_dir().join(f))
             .unwrap()

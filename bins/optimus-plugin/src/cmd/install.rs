@@ -14,6 +14,7 @@ use crate::cli::{Global, Output};
 ///
 /// Example: `optimus-plugin install -c /etc/optimus/optimus.yaml`
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct Args {
     /// The Optimus server config (its `plugins:` and `plugin:` sections)
     #[arg(
