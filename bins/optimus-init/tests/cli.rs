@@ -361,3 +361,125 @@ async fn a_kill_during_the_write_leaves_no_in_or_a_complete_one() {
     assert_eq!(names, ["in"], "no staging folder left");
     eprintln!("a kill landed before publishing in at least one step: {saw_partial_run}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_from_a_file_prefix_join_the_server_files() {
+    let srv = RunInputServer::start(json!({"files": {"query.sql": "select 1"}})).await;
+    let assets = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(assets.path().join("job1/sub")).unwrap();
+    std::fs::write(assets.path().join("job1/model.bin"), b"\x00\x01binary").unwrap();
+    std::fs::write(assets.path().join("job1/sub/extra.txt"), "extra").unwrap();
+    let volume = tempfile::tempdir().unwrap();
+    let mut c = init(&srv, volume.path());
+    c.arg("--assets")
+        .arg(format!("file://{}/job1/", assets.path().display()));
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inp = volume.path().join("in");
+    assert_eq!(
+        std::fs::read(inp.join("model.bin")).unwrap(),
+        b"\x00\x01binary"
+    );
+    assert_eq!(
+        std::fs::read_to_string(inp.join("sub/extra.txt")).unwrap(),
+        "extra"
+    );
+    assert_eq!(
+        std::fs::read_to_string(inp.join("query.sql")).unwrap(),
+        "select 1"
+    );
+
+    // An asset named like a server file is a conflict: nothing is written.
+    std::fs::write(assets.path().join("job1/query.sql"), "other").unwrap();
+    let volume = tempfile::tempdir().unwrap();
+    let mut c = init(&srv, volume.path());
+    c.arg("--assets")
+        .arg(format!("file://{}/job1/", assets.path().display()));
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("appears twice"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!volume.path().join("in").exists());
+}
+
+/// Runs only as root with `setpriv` (to switch users); elsewhere it says so
+/// and returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_root_init_and_executor_share_files_through_the_fs_group() {
+    use std::os::unix::fs::PermissionsExt;
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| text(&o.stdout).trim() == "0");
+    let has_setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if !is_root || !has_setpriv {
+        eprintln!("skipped: needs root and setpriv to switch users");
+        return;
+    }
+    let srv = RunInputServer::start(reply()).await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // What kubelet makes of an emptyDir with fsGroup 2000: group 2000, setgid.
+    let volume = root.path().join("data");
+    std::fs::create_dir(&volume).unwrap();
+    assert!(
+        Command::new("chown")
+            .arg("0:2000")
+            .arg(&volume)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(&volume, std::fs::Permissions::from_mode(0o2777)).unwrap();
+
+    // The init container: uid 1000, fsGroup 2000 as supplementary group.
+    let c = init(&srv, &volume);
+    let mut as_init = Command::new("setpriv");
+    as_init
+        .args(["--reuid=1000", "--regid=1000", "--groups=2000", "--"])
+        .arg(c.get_program());
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            as_init.env(k, v);
+        }
+    }
+    let out = run(as_init).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // The executor: another uid, same fsGroup.
+    let d = volume.display().to_string();
+    let script = format!("set -a; . {d}/in/.env; . {d}/in/.secret; set +a; sh {d}/in/run.sh");
+    let exec = Command::new("setpriv")
+        .args([
+            "--reuid=1001",
+            "--regid=1001",
+            "--groups=2000",
+            "--",
+            "env",
+            "-i",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(text(&exec.stdout), EXPECTED, "{}", text(&exec.stderr));
+
+    // A user outside the group reads nothing.
+    let other = Command::new("setpriv")
+        .args([
+            "--reuid=1002",
+            "--regid=1002",
+            "--clear-groups",
+            "--",
+            "cat",
+        ])
+        .arg(volume.join("in/.secret"))
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(!text(&other.stdout).contains(SENTINEL));
+}
