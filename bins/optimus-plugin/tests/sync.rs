@@ -56,7 +56,6 @@ fn write_plugin(dir: &Path, name: &str, version: &str) {
 
 /// Every entry of `dir` (recursively) with its bytes, links as `-> target`.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let e = e.unwrap();
@@ -73,6 +72,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             }
         }
     }
+    let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
 }
@@ -81,7 +81,12 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn yaml_plugins(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     snapshot(dir)
         .into_iter()
-        .filter(|(k, _)| k.starts_with("optimus-plugin-") && k.ends_with(".yaml"))
+        .filter(|(k, _)| {
+            k.starts_with("optimus-plugin-")
+                && Path::new(k)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("yaml"))
+        })
         .collect()
 }
 
@@ -172,11 +177,7 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     s.read_to_end(&mut raw).unwrap();
     let raw = String::from_utf8_lossy(&raw).into_owned();
     let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|x| x.1)
-        .unwrap_or("")
-        .to_owned();
+    let body = raw.split_once("\r\n\r\n").map_or("", |x| x.1).to_owned();
     (status, body)
 }
 
