@@ -1,6 +1,11 @@
 //! Shared helpers for the install tests: archives, configs, a counting HTTP
 //! server on 127.0.0.1, running the binary, reading a plugin set.
-#![allow(dead_code, clippy::unwrap_used, clippy::missing_panics_doc, clippy::format_push_string)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::format_push_string
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
