@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-echo "cargo doc --no-deps --workspace (RUSTDOCFLAGS=-D warnings)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked --quiet
+# --lib: the library crates are what docs.rs shows and embedders read. The
+# binaries' doc comments are clap help texts (`[:port]`, `<no value>` are
+# meant literally there), so rustdoc's markdown rules do not apply to them.
+echo "cargo doc --no-deps --workspace --lib (RUSTDOCFLAGS=-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --lib --locked --quiet
 
 echo "package metadata"
 cargo metadata --no-deps --format-version 1 --locked | python3 -c '
