@@ -80,7 +80,16 @@ pub struct ProviderContext {
     pub timeouts: Timeouts,
     /// Retry schedule.
     pub retry: RetrySettings,
+    /// HTTP clients built so far, by their settings. Building a client parses
+    /// the system's root certificates (milliseconds each), so providers made
+    /// from one context share a client per distinct setting, and sources on
+    /// one host share its connections.
+    pub(crate) http_clients: HttpClientCache,
 }
+
+/// Clients shared between providers built from one context (and its clones).
+pub(crate) type HttpClientCache =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, reqwest::Client>>>;
 
 impl ProviderContext {
     /// A context with defaults and an empty environment.
@@ -90,6 +99,7 @@ impl ProviderContext {
             env: Arc::new(|_| None),
             timeouts: Timeouts::default(),
             retry: RetrySettings::default(),
+            http_clients: HttpClientCache::default(),
         }
     }
 

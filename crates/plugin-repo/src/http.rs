@@ -83,7 +83,36 @@ fn basic_value(user: &str, password: &str) -> SecretString {
     ))
 }
 
+/// The context's shared client for these settings, built on first use.
 fn client(ctx: &ProviderContext, name: &str) -> Result<reqwest::Client, RepoError> {
+    // Everything `build_client` reads from the context. The key stays in
+    // memory only (it may hold proxy credentials) and is never printed.
+    let key = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ]
+    .iter()
+    .map(|k| ctx.var(k).unwrap_or_default())
+    .fold(format!("{:?}", ctx.timeouts), |acc, v| acc + "\n" + &v);
+    let mut cache = ctx
+        .http_clients
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(c) = cache.get(&key) {
+        return Ok(c.clone());
+    }
+    let built = build_client(ctx, name)?;
+    cache.insert(key, built.clone());
+    Ok(built)
+}
+
+fn build_client(ctx: &ProviderContext, name: &str) -> Result<reqwest::Client, RepoError> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(ctx.timeouts.connect)
         .read_timeout(ctx.timeouts.idle_read)
