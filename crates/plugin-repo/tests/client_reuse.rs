@@ -2,6 +2,8 @@
 //! many upstream-style source URLs on one host reuses one connection (and
 //! parses the root certificates once).
 
+#![allow(clippy::unwrap_used, clippy::pedantic)]
+
 mod common;
 
 use common::{FaultProxy, drain, test_ctx};
