@@ -1,6 +1,6 @@
 //! Download -> hash -> unpack, streamed: the provider's byte stream is read
-//! on a blocking thread through [`StreamReader`], hashed on the way by
-//! [`HashingReader`], and handed to the tar/gzip decoder or spooled (zip) or
+//! on a blocking thread through `StreamReader`, hashed on the way by
+//! `HashingReader`, and handed to the tar/gzip decoder or spooled (zip) or
 //! written as one file. Nothing holds a whole artifact in memory.
 
 use std::fmt;
