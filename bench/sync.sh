@@ -4,14 +4,15 @@
 # same run with curl (+ unzip) fetching the same zip from the same server.
 #
 # Usage: bench/sync.sh [path/to/optimus-plugin] [runs]   (needs hyperfine,
-# curl, unzip, python3). Writes docs/bench-parts/sync.md.
+# curl, unzip, python3). Writes target/bench/sync.md (its section of docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/optimus-plugin}
 runs=${2:-20}
 [ -x "$bin" ] || { echo "build first: cargo build --release -p optimus-plugin" >&2; exit 2; }
 bin=$(realpath "$bin")
-out=docs/bench-parts/sync.md
+out=target/bench/sync.md
+mkdir -p target/bench
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
