@@ -13,8 +13,10 @@ impl ProviderConfig {
     ///
     /// ```
     /// use plugin_repo::{ProviderConfig, ProviderContext};
+    /// let config_dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(config_dir.path().join("plugins")).unwrap();
     /// let p: ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: plugins\n").unwrap();
-    /// let provider = p.build(&ProviderContext::new("/etc/optimus")).unwrap();
+    /// let provider = p.build(&ProviderContext::new(config_dir.path())).unwrap();
     /// assert_eq!(provider.name(), "dev");
     /// ```
     pub fn build(&self, ctx: &ProviderContext) -> Result<Arc<dyn Provider>, RepoError> {
