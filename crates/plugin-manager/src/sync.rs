@@ -371,7 +371,7 @@ async fn fetch(opts: &SyncOptions, shown: &str, etag: Option<&str>) -> Result<Fe
     }
     let client = builder.build().map_err(|e| SyncError::Network {
         url: shown.to_owned(),
-        detail: chain(&e.without_url()),
+        detail: plugin_repo::error_chain(&e.without_url()),
     })?;
     let mut backoff = Backoff::new(
         Duration::from_millis(200),
@@ -439,7 +439,7 @@ async fn attempt(
     let mut resp = req
         .send()
         .await
-        .map_err(|e| Attempt::Retry(chain(&e.without_url()), None))?;
+        .map_err(|e| Attempt::Retry(plugin_repo::error_chain(&e.without_url()), None))?;
     let status = resp.status().as_u16();
     let header = |name: reqwest::header::HeaderName| {
         resp.headers()
@@ -503,7 +503,7 @@ async fn attempt(
                     format!(
                         "transfer broke after {} bytes: {}",
                         bytes.len(),
-                        chain(&e.without_url())
+                        plugin_repo::error_chain(&e.without_url())
                     ),
                     None,
                 ));
@@ -551,21 +551,6 @@ fn printable(bytes: &[u8]) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let s_text = s.to_string();
-        if !out.contains(&s_text) {
-            out.push_str(": ");
-            out.push_str(&s_text);
-        }
-        cur = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -112,3 +112,25 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// (http) return [`RepoError::Unsupported`].
     async fn list(&self, prefix: &str) -> Result<Vec<ListedObject>, RepoError>;
 }
+
+/// An error and its sources on one line, `: `-joined, skipping a source
+/// whose text the line already holds (clients such as reqwest hide the
+/// useful part, "connection refused", in a source).
+///
+/// ```
+/// let e = std::io::Error::other("disk on fire");
+/// assert_eq!(plugin_repo::error_chain(&e), "disk on fire");
+/// ```
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}

@@ -1,6 +1,5 @@
 //! The run-input API client, with retries under one deadline.
 
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
@@ -72,7 +71,7 @@ pub async fn fetch_run_input(
         .build()
         .map_err(|e| BootError::Setting {
             name: "HTTP client",
-            message: error_chain(&e),
+            message: plugin_repo::error_chain(&e),
         })?;
     let mut backoff = Backoff::new(opts.base_delay, opts.max_delay, opts.deadline);
     let mut attempts = 0u32;
@@ -151,12 +150,12 @@ async fn attempt(
             if e.is_builder() {
                 Failure::Fatal(BootError::Setting {
                     name: "OPTIMUS_HOST",
-                    message: error_chain(&e),
+                    message: plugin_repo::error_chain(&e),
                 })
             } else if e.is_timeout() {
                 transient(no_reply_within(left))
             } else {
-                transient(error_chain(&e))
+                transient(plugin_repo::error_chain(&e))
             }
         })?;
     let status = resp.status();
@@ -193,7 +192,10 @@ async fn attempt(
         Err(ReadError::TooBig) => return Err(Failure::Fatal(too_big(req, opts))),
         Err(ReadError::Net(e)) if e.is_timeout() => return Err(transient(no_reply_within(left))),
         Err(ReadError::Net(e)) => {
-            return Err(transient(format!("reading the reply: {}", error_chain(&e))));
+            return Err(transient(format!(
+                "reading the reply: {}",
+                plugin_repo::error_chain(&e)
+            )));
         }
     };
     let input: RunInput = serde_json::from_slice(&body).map_err(|e| {
@@ -278,22 +280,6 @@ fn server_message(body: &[u8]) -> String {
         .collect();
     if text.chars().count() > 500 {
         out.push_str("...");
-    }
-    out
-}
-
-/// `e` and its sources, `: `-joined (reqwest hides the useful part, such as
-/// "connection refused", in the source).
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let s_text = s.to_string();
-        if !out.contains(&s_text) {
-            out.push_str(": ");
-            out.push_str(&s_text);
-        }
-        cur = s.source();
     }
     out
 }
