@@ -74,6 +74,24 @@ fn sensitive(v: &SecretString, name: &str, what: &str) -> Result<HeaderValue, Re
     Ok(hv)
 }
 
+/// Removes `user:password@` from `url` and returns it as a basic-auth
+/// value (URL user info counts as basic auth, as go-getter does).
+fn take_userinfo(url: &mut Url) -> Option<SecretString> {
+    if url.username().is_empty() {
+        return None;
+    }
+    let decode = |v: &str| {
+        percent_encoding::percent_decode_str(v)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let user = decode(url.username());
+    let pass = url.password().map(decode).unwrap_or_default();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(basic_value(&user, &pass))
+}
+
 fn basic_value(user: &str, password: &str) -> SecretString {
     use base64::Engine as _;
     let raw = format!("{user}:{password}");
@@ -181,21 +199,8 @@ pub(crate) fn build(
     }
     let mut creds = Credentials::default();
     // URL user info counts as basic auth and is then removed from the URL.
-    if !base.username().is_empty() {
-        let user = percent_encoding::percent_decode_str(base.username())
-            .decode_utf8_lossy()
-            .into_owned();
-        let pass = base
-            .password()
-            .map(|p| {
-                percent_encoding::percent_decode_str(p)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .unwrap_or_default();
-        creds.authorization = Some(basic_value(&user, &pass));
-        let _ = base.set_username("");
-        let _ = base.set_password(None);
+    if let Some(basic) = take_userinfo(&mut base) {
+        creds.authorization = Some(basic);
     }
     let auth = &cfg.auth;
     if let Some(b) = &auth.bearer {
@@ -257,21 +262,8 @@ pub(crate) fn build_exact(
     check_url(name, url)?;
     let mut exact = url.clone();
     let mut creds = Credentials::default();
-    if !exact.username().is_empty() {
-        let user = percent_encoding::percent_decode_str(exact.username())
-            .decode_utf8_lossy()
-            .into_owned();
-        let pass = exact
-            .password()
-            .map(|p| {
-                percent_encoding::percent_decode_str(p)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .unwrap_or_default();
-        creds.authorization = Some(basic_value(&user, &pass));
-        let _ = exact.set_username("");
-        let _ = exact.set_password(None);
+    if let Some(basic) = take_userinfo(&mut exact) {
+        creds.authorization = Some(basic);
     }
     let last = exact
         .path_segments()
@@ -620,5 +612,22 @@ impl HttpProvider {
             netrc: self.netrc.clone(),
             policy: self.policy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn url_user_info_becomes_basic_auth_and_leaves_the_url() {
+        let mut url = Url::parse("https://alice:p%40ss@host.invalid/x.tgz?sig=1").unwrap();
+        let basic = take_userinfo(&mut url).unwrap();
+        // base64("alice:p@ss")
+        assert_eq!(basic.expose_secret(), "Basic YWxpY2U6cEBzcw==");
+        assert_eq!(url.as_str(), "https://host.invalid/x.tgz?sig=1");
+        assert!(take_userinfo(&mut url).is_none());
     }
 }
