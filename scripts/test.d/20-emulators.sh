@@ -114,3 +114,5 @@ export PLUGIN_REPO_TEST_AZURITE_ENDPOINT="http://127.0.0.1:$AZ_PORT"
 cd "$ROOT"
 log "running the plugin-repo suite against the emulators"
 cargo test -p plugin-repo --test backends -- suite_moto suite_fake_gcs suite_azurite --nocapture --test-threads 1
+log "running the install tests through the optimus-plugin binary against the emulators"
+cargo test -p optimus-plugin --test install_emulators -- --nocapture --test-threads 1
