@@ -407,7 +407,7 @@ impl Run {
     }
 }
 
-fn install(p: &Project, env: &[(&'static str, String)], leaks: &mut Vec<String>) -> Run {
+fn install(p: &Project, env: &[(&'static str, String)], outputs: &mut Vec<String>) -> Run {
     let out = clean_bin(p.root())
         .args(["install", "-vv", "--no-sync", "--retry-deadline", "5", "-c"])
         .arg(p.config())
@@ -419,7 +419,7 @@ fn install(p: &Project, env: &[(&'static str, String)], leaks: &mut Vec<String>)
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    leaks.push(run.text());
+    outputs.push(run.text());
     run
 }
 
@@ -480,7 +480,7 @@ fn form1_config(p: &Project, emu: &Emulator, paths: &[&str]) {
 /// Form 1 through the binary: install, unchanged re-run, one update, a
 /// missing object. Returns the project, its config back to the installed
 /// two plugins, for the backend's own cases.
-fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
+fn form1_scenario(emu: &Emulator, outputs: &mut Vec<String>) -> Project {
     let bq = targz(&plugin_entries("bq2bq", "1.0.0"));
     let neo = zip_bytes(&plugin_entries("neo", "1.0.0"));
     emu.upload("bq2bq.tar.gz", bq.clone());
@@ -490,7 +490,7 @@ fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
 
     let p = Project::new();
     form1_config(&p, emu, &["bq2bq.tar.gz", "neo.zip"]);
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(
         run.code,
         Some(0),
@@ -523,7 +523,7 @@ fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
     // Unchanged: the store's metadata (HEAD) decides; no GET, no new set.
     let set = current_set(&p);
     let before = emu.proxy.requests();
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("up to date"), "{}", run.stdout);
     assert!(
@@ -548,7 +548,7 @@ fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
     // A changed object is noticed and is the only download.
     let neo2 = zip_bytes(&plugin_entries("neo", "2.0.0"));
     emu.upload("neo.zip", neo2.clone());
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(
         run.stdout
@@ -571,7 +571,7 @@ fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
         emu,
         &["bq2bq.tar.gz", "neo.zip", "missing-plugin.tar.gz"],
     );
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(1), "{}", run.text());
     assert!(
         run.stderr.contains("missing-plugin.tar.gz") && run.stderr.contains("not found"),
@@ -588,7 +588,7 @@ fn form1_scenario(emu: &Emulator, leaks: &mut Vec<String>) -> Project {
 /// Form 2 through the binary: `gs://` / `s3://` / `az://` sources, one
 /// pinned with `?checksum=sha256:`, endpoint and credentials from the
 /// standard variables; then an unchanged re-run.
-fn form2_scenario(emu: &Emulator, leaks: &mut Vec<String>) {
+fn form2_scenario(emu: &Emulator, outputs: &mut Vec<String>) {
     let hook = targz(&plugin_entries("hook", "0.3.0"));
     let tool = zip_bytes(&plugin_entries("tool", "0.4.0"));
     emu.upload("form2/hook.tar.gz", hook.clone());
@@ -603,7 +603,7 @@ fn form2_scenario(emu: &Emulator, leaks: &mut Vec<String>) {
     ));
     let env = emu.form2_env();
     let gets = emu.proxy.gets(&emu.prefix);
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{:?} form 2:\n{}", emu.kind, run.text());
     assert!(run.stdout.contains("2 added"), "{}", run.stdout);
     assert_eq!(emu.proxy.gets(&emu.prefix), gets + 2);
@@ -614,7 +614,7 @@ fn form2_scenario(emu: &Emulator, leaks: &mut Vec<String>) {
     );
 
     let set = current_set(&p);
-    let run = install(&p, &env, leaks);
+    let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(
         run.stdout
@@ -638,13 +638,13 @@ fn gcs_install_through_the_binary_against_fake_gcs_server() {
         return;
     };
     let emu = Emulator::start(Kind::Gcs, endpoint);
-    let mut leaks = Vec::new();
-    form1_scenario(&emu, &mut leaks);
+    let mut outputs = Vec::new();
+    form1_scenario(&emu, &mut outputs);
     // fake-gcs-server checks no credentials: there is no wrong-key case to
     // run against it (the sentinel private key must still never show).
-    form2_scenario(&emu, &mut leaks);
+    form2_scenario(&emu, &mut outputs);
     let sa = emu.form1_env().remove(0).1;
-    assert_no_leak(&leaks, &[GCS_KEY_SENTINEL, &sa]);
+    assert_no_leak(&outputs, &[GCS_KEY_SENTINEL, &sa]);
 }
 
 #[test]
@@ -653,8 +653,8 @@ fn azure_install_through_the_binary_against_azurite() {
         return;
     };
     let emu = Emulator::start(Kind::Azure, endpoint);
-    let mut leaks = Vec::new();
-    let p = form1_scenario(&emu, &mut leaks);
+    let mut outputs = Vec::new();
+    let p = form1_scenario(&emu, &mut outputs);
 
     // A wrong account key (a valid base64 value azurite refuses): exit 1
     // naming the provider, the key never shown, the set untouched.
@@ -673,7 +673,7 @@ fn azure_install_through_the_binary_against_azurite() {
     assert_eq!(current_set(&p), set);
     assert_eq!(p.snapshot(), snap);
 
-    form2_scenario(&emu, &mut leaks);
+    form2_scenario(&emu, &mut outputs);
 }
 
 #[test]
@@ -682,10 +682,10 @@ fn s3_install_through_the_binary_against_moto() {
         return;
     };
     let emu = Emulator::start(Kind::S3, endpoint);
-    let mut leaks = Vec::new();
-    form1_scenario(&emu, &mut leaks);
+    let mut outputs = Vec::new();
+    form1_scenario(&emu, &mut outputs);
     // moto accepts any credentials: the wrong-secret case through the
     // binary runs against s3s in install_s3.rs.
-    form2_scenario(&emu, &mut leaks);
-    assert_no_leak(&leaks, &[S3_SECRET]);
+    form2_scenario(&emu, &mut outputs);
+    assert_no_leak(&outputs, &[S3_SECRET]);
 }
