@@ -52,6 +52,11 @@ pub struct Limits {
     pub max_ratio: u64,
 }
 
+/// How much of a file is written between two write-back kicks when the set
+/// writes back early: large enough to keep the call rare, small enough that
+/// the disk starts on a big file long before it is complete.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
 /// Bytes an artifact may write before the expansion ratio is checked (small
 /// highly compressible files are normal).
 pub const RATIO_GRACE_BYTES: u64 = 16 << 20;
@@ -142,6 +147,7 @@ struct Claim {
 pub struct SetBuilder {
     root: PathBuf,
     claims: Mutex<HashMap<String, Claim>>,
+    writeback: bool,
 }
 
 impl SetBuilder {
@@ -150,7 +156,18 @@ impl SetBuilder {
         Self {
             root: root.into(),
             claims: Mutex::new(HashMap::new()),
+            writeback: false,
         }
+    }
+
+    /// Start writing each file to disk while the set is still being
+    /// built (see [`safe_fs::atomic::start_writeback`]): for a set that is
+    /// flushed before publishing, so the disk works alongside
+    /// decompression and the final flush is short.
+    #[must_use]
+    pub fn early_writeback(mut self, on: bool) -> Self {
+        self.writeback = on;
+        self
     }
 
     /// The staging folder.
@@ -357,6 +374,7 @@ impl<'a> Extractor<'a> {
             .map_err(Error::io("creating", &dest))?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
+        let mut flushed: u64 = 0;
         loop {
             let n = match reader.read(&mut self.buf) {
                 Ok(0) => break,
@@ -379,6 +397,14 @@ impl<'a> Extractor<'a> {
             let chunk = &self.buf[..n];
             hasher.update(chunk);
             out.write_all(chunk).map_err(Error::io("writing", &dest))?;
+            if self.set.writeback && size - flushed >= WRITEBACK_STEP {
+                // Advisory only: the flush before publishing is what counts.
+                let _ = safe_fs::atomic::start_writeback(&out, flushed, size - flushed);
+                flushed = size;
+            }
+        }
+        if self.set.writeback {
+            let _ = safe_fs::atomic::start_writeback(&out, flushed, size - flushed);
         }
         // The create mode went through the umask; set it exactly.
         out.set_permissions(fs::Permissions::from_mode(mode))

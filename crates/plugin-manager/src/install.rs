@@ -218,7 +218,7 @@ pub async fn install(
     }
 
     let staging = Staging::new(layout.new_staging()?);
-    let set = Arc::new(SetBuilder::new(staging.path.clone()));
+    let set = Arc::new(SetBuilder::new(staging.path.clone()).early_writeback(opts.sync));
     let tmp = layout.temp_dir()?;
 
     // Unchanged artifacts: hard-link their files from the current set.

@@ -77,6 +77,39 @@ pub fn publish_dir(staged: &Path, target: &Path) -> io::Result<Option<PathBuf>> 
     Ok(result)
 }
 
+/// Asks the kernel to start writing `len` bytes of `file` from `offset` to
+/// disk now, in the background, without waiting for them.
+///
+/// A writer that will make its files durable later (one `fsync` or `syncfs`
+/// at the end) calls this as it goes, so the disk works while the writer
+/// keeps computing and the final flush has little left to do. Purely
+/// advisory: on Linux it is `posix_fadvise(POSIX_FADV_DONTNEED)`, which
+/// starts write-back of the dirty range (and drops only pages that are
+/// already clean); elsewhere it does nothing. Errors are returned for
+/// logging, never for correctness: durability still comes from the flush.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut f = std::fs::File::create(dir.path().join("big.bin")).unwrap();
+/// f.write_all(&[7u8; 64 * 1024]).unwrap();
+/// safe_fs::atomic::start_writeback(&f, 0, 64 * 1024).unwrap();
+/// f.sync_all().unwrap();
+/// assert_eq!(std::fs::read(dir.path().join("big.bin")).unwrap().len(), 64 * 1024);
+/// ```
+pub fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let Some(len) = std::num::NonZeroU64::new(len) else {
+            return Ok(());
+        };
+        rustix::fs::fadvise(file, offset, Some(len), rustix::fs::Advice::DontNeed)?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (file, offset, len);
+    Ok(())
+}
+
 /// Creates `path` and any missing parents with `create_dir_all`, then
 /// `fsync`s each parent that was created so the folders survive a crash.
 pub fn create_dir_all_durable(path: &Path) -> io::Result<()> {
