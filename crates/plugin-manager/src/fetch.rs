@@ -1,10 +1,13 @@
-//! Download -> hash -> unpack, streamed: the provider's byte stream is read
-//! on a blocking thread through `StreamReader`, hashed on the way by
-//! `HashingReader`, and handed to the tar/gzip decoder or spooled (zip) or
-//! written as one file. Nothing holds a whole artifact in memory.
+//! Download -> hash -> unpack, streamed. The provider's byte stream is
+//! pulled by a small task on the async runtime that hashes every chunk and
+//! hands it over a bounded channel to the blocking thread that decodes and
+//! writes; so the artifact's sha256 is computed on another core while this
+//! one inflates, and the decoder reads the network's buffers in place (no
+//! copy into a read buffer). Nothing holds a whole artifact in memory: at
+//! most [`CHANNEL_CHUNKS`] chunks wait in the channel.
 
 use std::fmt;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, BufRead, Read, Seek, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,10 +16,14 @@ use bytes::Bytes;
 use futures::StreamExt;
 use plugin_repo::{ByteStream, RepoError};
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::extract::{Extractor, Format, Limits, SetBuilder};
 use crate::receipt::FileReceipt;
+
+/// Chunks that may wait between the download task and the decoder.
+const CHANNEL_CHUNKS: usize = 16;
 
 /// A failure of the download stream, carried through `io::Error` so the
 /// decoders pass it up unchanged.
@@ -31,34 +38,47 @@ impl fmt::Display for StreamFailure {
 
 impl std::error::Error for StreamFailure {}
 
-/// Blocking `Read` over an async byte stream (use on a blocking thread).
+/// What the download task sends to the decoder.
+enum Piece {
+    Chunk(Bytes),
+    /// The stream ended; sha256 (hex) and size of everything sent.
+    End(String, u64),
+    /// The stream failed (the error itself is in the failure slot).
+    Failed(String),
+}
+
+/// Blocking `Read`/`BufRead` over an async byte stream (use on a blocking
+/// thread). Every byte of the stream is hashed on the way, by the task
+/// that pulls it.
 pub(crate) struct StreamReader<'a> {
-    handle: tokio::runtime::Handle,
-    body: ByteStream,
+    rx: mpsc::Receiver<Piece>,
     chunk: Bytes,
     failure: Arc<Mutex<Option<RepoError>>>,
     cancel: &'a AtomicBool,
     on_bytes: &'a (dyn Fn(u64) + Send + Sync),
-    read: u64,
-    done: bool,
+    read: Arc<AtomicU64>,
+    end: Option<(String, u64)>,
 }
 
 impl<'a> StreamReader<'a> {
+    /// Starts pulling `body` on `handle`'s runtime.
     pub(crate) fn new(
-        handle: tokio::runtime::Handle,
+        handle: &tokio::runtime::Handle,
         body: ByteStream,
         cancel: &'a AtomicBool,
         on_bytes: &'a (dyn Fn(u64) + Send + Sync),
     ) -> Self {
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let failure = Arc::new(Mutex::new(None));
+        handle.spawn(pull(body, tx, Arc::clone(&failure)));
         Self {
-            handle,
-            body,
+            rx,
             chunk: Bytes::new(),
-            failure: Arc::new(Mutex::new(None)),
+            failure,
             cancel,
             on_bytes,
-            read: 0,
-            done: false,
+            read: Arc::new(AtomicU64::new(0)),
+            end: None,
         }
     }
 
@@ -66,82 +86,107 @@ impl<'a> StreamReader<'a> {
     pub(crate) fn failure(&self) -> Arc<Mutex<Option<RepoError>>> {
         Arc::clone(&self.failure)
     }
+
+    /// Bytes handed to the reader's user so far.
+    pub(crate) fn counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.read)
+    }
+
+    /// Reads to the end (trailing bytes count for the digest too).
+    pub(crate) fn drain(&mut self) -> io::Result<()> {
+        loop {
+            let n = self.fill_buf()?.len();
+            if n == 0 {
+                return Ok(());
+            }
+            self.consume(n);
+        }
+    }
+
+    /// sha256 (hex) and size of the whole stream, once it was read to the
+    /// end.
+    pub(crate) fn finish(self) -> Option<(String, u64)> {
+        self.end
+    }
 }
 
-impl Read for StreamReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+/// The download task: pulls, hashes and forwards until the stream ends,
+/// fails, or the reader is gone.
+async fn pull(
+    mut body: ByteStream,
+    tx: mpsc::Sender<Piece>,
+    failure: Arc<Mutex<Option<RepoError>>>,
+) {
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    loop {
+        let next = tokio::select! {
+            // The reader is gone (done, failed or cancelled): drop the
+            // connection now rather than at the next chunk.
+            () = tx.closed() => return,
+            next = body.next() => next,
+        };
+        let piece = match next {
+            None => Piece::End(hex::encode(std::mem::take(&mut hasher).finalize()), size),
+            Some(Ok(b)) => {
+                hasher.update(&b);
+                size += b.len() as u64;
+                Piece::Chunk(b)
+            }
+            Some(Err(e)) => {
+                let msg = e.to_string();
+                *failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                Piece::Failed(msg)
+            }
+        };
+        let last = !matches!(piece, Piece::Chunk(_));
+        if tx.send(piece).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+impl BufRead for StreamReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.chunk.is_empty() {
-            if self.done {
-                return Ok(0);
+            if self.end.is_some() {
+                return Ok(&[]);
             }
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(io::Error::other(StreamFailure(
                     "cancelled: another artifact failed".into(),
                 )));
             }
-            match self.handle.block_on(self.body.next()) {
+            match self.rx.blocking_recv() {
+                Some(Piece::Chunk(b)) => self.chunk = b,
+                Some(Piece::End(sha, size)) => self.end = Some((sha, size)),
+                Some(Piece::Failed(msg)) => return Err(io::Error::other(StreamFailure(msg))),
                 None => {
-                    self.done = true;
-                    return Ok(0);
-                }
-                Some(Ok(b)) => self.chunk = b,
-                Some(Err(e)) => {
-                    let msg = e.to_string();
-                    *self
-                        .failure
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                    return Err(io::Error::other(StreamFailure(msg)));
+                    return Err(io::Error::other(StreamFailure(
+                        "the download stopped unexpectedly".into(),
+                    )));
                 }
             }
         }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        bytes::Buf::advance(&mut self.chunk, n);
-        self.read += n as u64;
-        (self.on_bytes)(self.read);
-        Ok(n)
+        Ok(&self.chunk)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.chunk.len());
+        bytes::Buf::advance(&mut self.chunk, amt);
+        let read = self.read.fetch_add(amt as u64, Ordering::Relaxed) + amt as u64;
+        (self.on_bytes)(read);
     }
 }
 
-/// Hashes and counts every byte read through it.
-pub(crate) struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        Self {
-            inner,
-            hasher: Sha256::new(),
-            count: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    pub(crate) fn counter(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.count)
-    }
-
-    /// Reads to the end (trailing bytes count for the digest too).
-    pub(crate) fn drain(&mut self) -> io::Result<()> {
-        io::copy(self, &mut io::sink()).map(|_| ())
-    }
-
-    pub(crate) fn finish(self) -> (String, u64) {
-        (
-            hex::encode(self.hasher.finalize()),
-            self.count.load(Ordering::Relaxed),
-        )
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
+impl Read for StreamReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        let avail = self.fill_buf()?;
+        let n = buf.len().min(avail.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
@@ -184,7 +229,7 @@ fn checksum_error(artifact: &str, pin: &Pin, actual: &str) -> Error {
 
 /// Streams `reader` into the set as `job.format` says, checking the pin.
 /// Runs on a blocking thread.
-pub(crate) fn unpack(job: &UnpackJob<'_>, reader: StreamReader<'_>) -> Result<Unpacked> {
+pub(crate) fn unpack(job: &UnpackJob<'_>, mut reader: StreamReader<'_>) -> Result<Unpacked> {
     let failure = reader.failure();
     let take_failure = || {
         failure
@@ -192,28 +237,21 @@ pub(crate) fn unpack(job: &UnpackJob<'_>, reader: StreamReader<'_>) -> Result<Un
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
     };
-    let mut hashing = HashingReader::new(reader);
-    let counter = hashing.counter();
+    let counter = reader.counter();
     let raw_read = move || counter.load(Ordering::Relaxed);
     let mut ex = Extractor::new(job.set, job.artifact, job.limits, &raw_read);
 
     let outcome: Result<()> = match job.format {
-        Format::TarGz => {
-            let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-                128 * 1024,
-                &mut hashing,
-            ));
-            ex.tar(&mut gz)
-        }
-        Format::Tar => ex.tar(&mut hashing),
-        Format::File(name) => ex.single(name, &mut hashing),
+        Format::TarGz => ex.tar(&mut flate2::bufread::MultiGzDecoder::new(&mut reader)),
+        Format::Tar => ex.tar(&mut reader),
+        Format::File(name) => ex.single(name, &mut reader),
         Format::Zip => {
             // Zip needs random access: spool to an unnamed temporary file
             // (gone with the process, whatever happens), verify, then read.
-            let spool = spool(&mut hashing, job.tmp_dir, job.artifact);
+            let spool = spool(&mut reader, job.tmp_dir, job.artifact);
             match spool {
                 Ok(file) => {
-                    let (sha, size) = hashing.finish();
+                    let (sha, size) = end_of(reader)?;
                     if let Some(pin) = job.pin.filter(|p| p.sha256 != sha) {
                         return Err(checksum_error(job.artifact, pin, &sha));
                     }
@@ -233,27 +271,35 @@ pub(crate) fn unpack(job: &UnpackJob<'_>, reader: StreamReader<'_>) -> Result<Un
     if let Some(repo) = take_failure() {
         return Err(Error::Fetch(repo));
     }
-    let drained = hashing.drain();
+    let drained = reader.drain();
     if let Some(repo) = take_failure() {
         return Err(Error::Fetch(repo));
     }
-    let (sha, size) = hashing.finish();
-    // A wrong artifact usually also fails to unpack; the digest says why.
-    if drained.is_ok()
-        && let Some(pin) = job.pin.filter(|p| p.sha256 != sha)
-    {
+    if let Err(e) = drained {
+        // A wrong artifact usually fails to unpack; say why if it can.
+        outcome?;
+        return Err(Error::BadArchive {
+            artifact: job.artifact.to_owned(),
+            detail: e.to_string(),
+        });
+    }
+    let (sha, size) = end_of(reader)?;
+    if let Some(pin) = job.pin.filter(|p| p.sha256 != sha) {
         return Err(checksum_error(job.artifact, pin, &sha));
     }
     outcome?;
-    drained.map_err(|e| Error::BadArchive {
-        artifact: job.artifact.to_owned(),
-        detail: e.to_string(),
-    })?;
     Ok(Unpacked {
         sha256: sha,
         size,
         files: ex.finish(),
     })
+}
+
+/// Digest and size of a reader that was read to the end.
+fn end_of(reader: StreamReader<'_>) -> Result<(String, u64)> {
+    reader
+        .finish()
+        .ok_or_else(|| Error::State("the download ended before its last byte was read".into()))
 }
 
 fn spool(reader: &mut dyn Read, tmp_dir: &Path, artifact: &str) -> Result<std::fs::File> {
@@ -281,10 +327,9 @@ fn spool(reader: &mut dyn Read, tmp_dir: &Path, artifact: &str) -> Result<std::f
 }
 
 /// Hashes a whole stream without keeping it (for `lock`).
-pub(crate) fn hash_stream(reader: StreamReader<'_>) -> Result<(String, u64)> {
+pub(crate) fn hash_stream(mut reader: StreamReader<'_>) -> Result<(String, u64)> {
     let failure = reader.failure();
-    let mut hashing = HashingReader::new(reader);
-    if let Err(e) = hashing.drain() {
+    if let Err(e) = reader.drain() {
         if let Some(repo) = failure
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -294,5 +339,5 @@ pub(crate) fn hash_stream(reader: StreamReader<'_>) -> Result<(String, u64)> {
         }
         return Err(Error::State(format!("download failed: {e}")));
     }
-    Ok(hashing.finish())
+    end_of(reader)
 }

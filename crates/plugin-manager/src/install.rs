@@ -431,7 +431,7 @@ async fn fetch_one(
                 bytes: n,
             });
         };
-        let reader = StreamReader::new(handle, fetched.body, &cancel, &on_bytes);
+        let reader = StreamReader::new(&handle, fetched.body, &cancel, &on_bytes);
         let job = UnpackJob {
             artifact: &a.key,
             format: &a.format,
@@ -555,7 +555,7 @@ pub async fn resolve_lock(
                         bytes: n,
                     });
                 };
-                hash_stream(StreamReader::new(handle, fetched.body, &cancel, &on_bytes))
+                hash_stream(StreamReader::new(&handle, fetched.body, &cancel, &on_bytes))
             })
             .await
             .map_err(|e| Error::State(format!("download task failed: {e}")))??;
