@@ -107,6 +107,14 @@ def main():
                 f"- (without the final syncfs, like the peers: ours / go-getter = {ns / gg:.2f}, "
                 f"ours / limit = {ns / limit:.2f})"
             )
+        _, work = find(p1, "ref: inflate+untar+write+sha256")
+        if ns and work:
+            verdicts.append(
+                f"- (against the least work an installer that verifies and keeps receipts must do, "
+                f"inflate + untar + write + sha256 of archive and files on 2 threads, "
+                f"{work['median']:.3f} s: ours --no-sync / that = {ns / work['median']:.2f}"
+                + (f", ours / that = {ours / work['median']:.2f})" if ours else ")")
+            )
 
     cold = load(res, "p2-cold")
     re_ = load(res, "p2-reinstall")

@@ -7,7 +7,9 @@
 //!              `-j` threads.
 //! * `hash`     sha256 of files (the workspace's sha2), to price hashing.
 //! * `extract`  a minimal reference unpacker (inflate + untar + write, with
-//!              or without fsync) to show what writing the bytes costs.
+//!              or without fsync) to show what writing the bytes costs;
+//!              `--hash` adds sha256 of each archive and of each file written,
+//!              the integrity work an installer with receipts must do.
 //!
 //! Output of `inflate`/`extract` is one line on stdout:
 //! `files=N in_bytes=N out_bytes=N secs=F`.
@@ -22,12 +24,13 @@ use std::time::Instant;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
 
 const USAGE: &str = "usage:
   bench-tools gen --out DIR --prefix NAME --count N --size BYTES [--seed N]
   bench-tools inflate [-j N] FILE...
   bench-tools hash [-j N] FILE...
-  bench-tools extract [-j N] [--fsync] --dest DIR FILE...";
+  bench-tools extract [-j N] [--fsync] [--hash] --dest DIR FILE...";
 
 /// Format version of the generator: bump when the bytes it writes change,
 /// so cached artifact sets are regenerated.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
 struct Flags {
     pairs: Vec<(String, String)>,
     fsync: bool,
+    hash: bool,
     rest: Vec<String>,
 }
 
@@ -65,12 +69,15 @@ fn parse_flags(args: &[String]) -> Result<Flags, String> {
     let mut flags = Flags {
         pairs: Vec::new(),
         fsync: false,
+        hash: false,
         rest: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--fsync" {
             flags.fsync = true;
+        } else if a == "--hash" {
+            flags.hash = true;
         } else if a.starts_with('-') && a.len() > 1 {
             let v = it.next().ok_or_else(|| format!("flag {a} needs a value"))?;
             flags
@@ -453,10 +460,15 @@ fn extract(args: &[String]) -> Result<(), String> {
     let jobs = usize::try_from(f.num("j", Some(2))?).unwrap_or(2).max(1);
     let dest = PathBuf::from(f.need("dest")?);
     let fsync = f.fsync;
+    let hash = f.hash;
     fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
     spread(&f.rest, jobs, |path| {
         let inb = fs::metadata(path)?.len();
-        let dec = GzDecoder::new(BufReader::with_capacity(BUF, File::open(path)?));
+        let input = Sha256Reader {
+            inner: File::open(path)?,
+            hasher: hash.then(Sha256::new),
+        };
+        let dec = GzDecoder::new(BufReader::with_capacity(BUF, input));
         let mut ar = tar::Archive::new(dec);
         let mut outb = 0u64;
         let mut buf = vec![0u8; BUF];
@@ -469,17 +481,30 @@ fn extract(args: &[String]) -> Result<(), String> {
             };
             let target = dest.join(base);
             let mut out = File::create(&target)?;
+            let mut file_hash = hash.then(Sha256::new);
             loop {
                 let n = entry.read(&mut buf)?;
                 if n == 0 {
                     break;
                 }
+                if let Some(h) = file_hash.as_mut() {
+                    h.update(&buf[..n]);
+                }
                 out.write_all(&buf[..n])?;
                 outb += n as u64;
+            }
+            if let Some(h) = file_hash {
+                std::hint::black_box(h.finalize());
             }
             if fsync {
                 out.sync_all()?;
             }
+        }
+        // Trailing bytes count for the artifact's digest too.
+        let mut input = ar.into_inner().into_inner().into_inner();
+        io::copy(&mut input, &mut io::sink())?;
+        if let Some(h) = input.hasher {
+            std::hint::black_box(h.finalize());
         }
         Ok((inb, outb))
     })?;
@@ -491,8 +516,23 @@ fn extract(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A reader that hashes what passes through it when asked to.
+struct Sha256Reader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for Sha256Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
 fn hash(args: &[String]) -> Result<(), String> {
-    use sha2::{Digest, Sha256};
     let f = parse_flags(args)?;
     let jobs = usize::try_from(f.num("j", Some(2))?).unwrap_or(2).max(1);
     spread(&f.rest, jobs, |path| {
