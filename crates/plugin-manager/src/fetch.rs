@@ -4,7 +4,7 @@
 //! writes; so the artifact's sha256 is computed on another core while this
 //! one inflates, and the decoder reads the network's buffers in place (no
 //! copy into a read buffer). Nothing holds a whole artifact in memory: at
-//! most [`CHANNEL_CHUNKS`] chunks wait in the channel.
+//! most `CHANNEL_CHUNKS` (16) chunks wait in the channel.
 
 use std::fmt;
 use std::io::{self, BufRead, Read, Seek, Write};

@@ -206,3 +206,29 @@ impl Reporter for Lines {
         }
     }
 }
+
+/// Where artifacts come from and how they are fetched: shared by `install`
+/// and `lock`, so both read the same flags and environment.
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    /// Extra sources, comma separated (as upstream's env var)
+    #[arg(
+        long,
+        env = "OPTIMUS_PLUGIN_ARTIFACTS",
+        value_delimiter = ',',
+        value_name = "SOURCES"
+    )]
+    pub artifacts: Vec<String>,
+    /// Give up on an artifact after this many seconds without progress
+    /// (transient errors are retried until then)
+    #[arg(
+        long,
+        env = "OPTIMUS_PLUGIN_RETRY_DEADLINE",
+        default_value_t = 180,
+        value_name = "SECS"
+    )]
+    pub retry_deadline: u64,
+    /// Downloads at once
+    #[arg(short, long, env = "OPTIMUS_PLUGIN_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+}

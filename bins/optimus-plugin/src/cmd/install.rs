@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use plugin_manager::{Action, InstallOptions, InstallReport, LockFile};
 
-use super::common::{lib_err, load_config, plugin_dir, provider_context, reporter, runtime};
+use super::common::{
+    FetchArgs, lib_err, load_config, plugin_dir, provider_context, reporter, runtime,
+};
 use crate::cli::{Global, Output};
 
 /// Install the plugins of a config into the plugin folder.
@@ -25,26 +27,8 @@ pub struct Args {
         required_unless_present = "rollback"
     )]
     config: Option<PathBuf>,
-    /// Extra sources, comma separated (as upstream's env var)
-    #[arg(
-        long,
-        env = "OPTIMUS_PLUGIN_ARTIFACTS",
-        value_delimiter = ',',
-        value_name = "SOURCES"
-    )]
-    artifacts: Vec<String>,
-    /// Give up on an artifact after this many seconds without progress
-    /// (transient errors are retried until then)
-    #[arg(
-        long,
-        env = "OPTIMUS_PLUGIN_RETRY_DEADLINE",
-        default_value_t = 180,
-        value_name = "SECS"
-    )]
-    retry_deadline: u64,
-    /// Downloads at once
-    #[arg(short, long, env = "OPTIMUS_PLUGIN_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    jobs: u16,
+    #[command(flatten)]
+    fetch: FetchArgs,
     /// Print the plan and change nothing
     #[arg(long)]
     dry_run: bool,
@@ -90,7 +74,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let Some(config) = args.config.as_deref() else {
         anyhow::bail!(crate::cli::UsageError("--config is required".into()));
     };
-    let cfg = load_config(config, &args.artifacts)?;
+    let cfg = load_config(config, &args.fetch.artifacts)?;
     let dir = plugin_manager::plugin_dir_for(&cfg, global.plugin_dir.as_deref());
     let lock_path = args.lock_file.clone().unwrap_or_else(|| cfg.lock_path());
     let lock = LockFile::read(&lock_path).map_err(lib_err)?;
@@ -101,14 +85,14 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         )));
     }
     let opts = InstallOptions {
-        jobs: usize::from(args.jobs),
+        jobs: usize::from(args.fetch.jobs),
         dry_run: args.dry_run,
         locked: args.locked,
         force: args.force,
         lock_timeout: timeout,
         sync: !args.no_sync,
     };
-    let ctx = provider_context(&cfg, args.retry_deadline);
+    let ctx = provider_context(&cfg, args.fetch.retry_deadline);
     let rep = reporter(global);
     let report = runtime()?
         .block_on(plugin_manager::install(

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::common::{lib_err, load_config, provider_context, reporter, runtime};
+use super::common::{FetchArgs, lib_err, load_config, provider_context, reporter, runtime};
 use crate::cli::{Global, Output};
 
 /// Download every artifact of the config and pin its sha256 in a lock file.
@@ -15,39 +15,21 @@ pub struct Args {
     /// The Optimus server config
     #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
     config: PathBuf,
-    /// Extra sources, comma separated (as upstream's env var)
-    #[arg(
-        long,
-        env = "OPTIMUS_PLUGIN_ARTIFACTS",
-        value_delimiter = ',',
-        value_name = "SOURCES"
-    )]
-    artifacts: Vec<String>,
+    #[command(flatten)]
+    fetch: FetchArgs,
     /// Where to write [default: optimus-plugins.lock beside the config]
     #[arg(long, value_name = "FILE")]
     lock_file: Option<PathBuf>,
-    /// Give up on an artifact after this many seconds without progress
-    /// (transient errors are retried until then)
-    #[arg(
-        long,
-        env = "OPTIMUS_PLUGIN_RETRY_DEADLINE",
-        default_value_t = 180,
-        value_name = "SECS"
-    )]
-    retry_deadline: u64,
-    /// Downloads at once
-    #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    jobs: u16,
 }
 
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
-    let cfg = load_config(&args.config, &args.artifacts)?;
-    let ctx = provider_context(&cfg, args.retry_deadline);
+    let cfg = load_config(&args.config, &args.fetch.artifacts)?;
+    let ctx = provider_context(&cfg, args.fetch.retry_deadline);
     let lock = runtime()?
         .block_on(plugin_manager::resolve_lock(
             &cfg,
             &ctx,
-            usize::from(args.jobs),
+            usize::from(args.fetch.jobs),
             reporter(global),
         ))
         .map_err(lib_err)?;
