@@ -35,6 +35,7 @@
 mod answers;
 mod decode;
 mod error;
+mod fast;
 mod keys;
 mod model;
 mod node;
@@ -68,6 +69,26 @@ pub fn load_str(src: &str, origin: &str) -> Result<Plugin, SpecError> {
 
 /// Like [`load_str`], also telling which spelling the source used.
 pub fn load_with_spelling(src: &str, origin: &str) -> Result<(Plugin, Spelling), SpecError> {
+    // A valid plugin needs no positions: read it straight into the model.
+    // Anything else (or anything unusual) goes through the full loader,
+    // which keeps every position for the messages.
+    if let Some(found) = fast::load(src) {
+        #[cfg(debug_assertions)]
+        match load_positioned(src, origin) {
+            Ok(full) => debug_assert_eq!(full, found, "fast and full loaders disagree"),
+            Err(err) => debug_assert!(
+                false,
+                "fast loader accepted what the full one refuses: {err}"
+            ),
+        }
+        return Ok(found);
+    }
+    load_positioned(src, origin)
+}
+
+/// The full loader: node tree with positions, schema checks, rules; every
+/// problem with its line and column.
+fn load_positioned(src: &str, origin: &str) -> Result<(Plugin, Spelling), SpecError> {
     let invalid = |problems: Vec<Problem>| SpecError::Invalid {
         origin: origin.to_owned(),
         problems,

@@ -156,7 +156,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// The parser options: YAML 1.2 booleans only, duplicate keys handed to
 /// `decode` (which reports all of them), `.inf`/`.nan` kept as text.
-fn options() -> serde_saphyr::Options {
+pub(crate) fn options() -> serde_saphyr::Options {
     let mut opts = serde_saphyr::Options::default();
     opts.strict_booleans = true;
     opts.duplicate_keys = DuplicateKeyPolicy::PassThrough;
