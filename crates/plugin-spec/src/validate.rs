@@ -147,7 +147,7 @@ fn questions(r: &mut Rules, list: &[Question], path: &str) {
 
 fn question(r: &mut Rules, q: &Question, qp: &str) {
     if let Some(re) = &q.regexp
-        && let Err(err) = regex::Regex::new(re)
+        && let Some(err) = regex_error(re)
     {
         let key = r.key(keys::QUESTION, "regexp");
         let detail = err
@@ -221,6 +221,59 @@ fn question(r: &mut Rules, q: &Question, qp: &str) {
     }
 }
 
+/// Why `pattern` does not compile with `regex::Regex::new` (what
+/// [`crate::Plugin::check_answers`] uses), or `None` when it does.
+///
+/// `Regex::new` also builds search engines we would throw away (about 65 µs
+/// for a short pattern, most of the cost of validating a plugin), so a
+/// cheaper check comes first: it parses the pattern and builds the forward
+/// and reverse Thompson NFAs with the settings `Regex::new` uses, under a
+/// lower size limit. `Regex::new` fails only on a syntax error or on one of
+/// those NFAs exceeding its 10 MiB limit, so when the cheap check passes it
+/// would succeed. When the cheap check fails, `Regex::new` decides and gives
+/// the message.
+fn regex_error(pattern: &str) -> Option<regex::Error> {
+    if compiles_cheaply(pattern) {
+        None
+    } else {
+        regex::Regex::new(pattern).err()
+    }
+}
+
+/// NFA size limit of the cheap check: a tenth of `Regex::new`'s 10 MiB, so a
+/// pattern near that limit costs little before `Regex::new` decides.
+const CHEAP_NFA_LIMIT: usize = 1 << 20;
+
+fn compiles_cheaply(pattern: &str) -> bool {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    use regex_automata::util::look::LookMatcher;
+
+    // `Regex::new`'s syntax settings are the defaults.
+    let Ok(hir) = regex_automata::util::syntax::parse(pattern) else {
+        return false;
+    };
+    // As `regex_automata::meta` configures its NFAs for `Regex::new`.
+    let mut look = LookMatcher::new();
+    look.set_line_terminator(b'\n');
+    let forward = Config::new()
+        .utf8(true)
+        .reverse(false)
+        .nfa_size_limit(Some(CHEAP_NFA_LIMIT))
+        .shrink(false)
+        .which_captures(WhichCaptures::All)
+        .look_matcher(look);
+    let reverse = forward
+        .clone()
+        .which_captures(WhichCaptures::None)
+        .reverse(true);
+    [forward, reverse].into_iter().all(|config| {
+        Compiler::new()
+            .configure(config)
+            .build_from_hir(&hir)
+            .is_ok()
+    })
+}
+
 fn named_values(r: &mut Rules, list: &[NamedValue], path: &str) {
     let list_key = r.key(keys::PLUGIN, path);
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -242,5 +295,47 @@ fn named_values(r: &mut Rules, list: &[NamedValue], path: &str) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compiles_cheaply, regex_error};
+
+    /// The cheap check never passes a pattern `Regex::new` refuses, and the
+    /// message is always `Regex::new`'s.
+    #[test]
+    fn cheap_regex_check_agrees_with_regex_new() {
+        let literals: Vec<String> = (0..3000).map(|i| format!("word{i}")).collect();
+        let alternation = literals.join("|");
+        let patterns = [
+            "",
+            "^[a-zA-Z0-9_\\-]+$",
+            "^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+            "a|b|c",
+            "(?i)hello",
+            "(?m)^x$",
+            "[[:alpha:]]+\\b",
+            "\\p{Greek}+",
+            "\\w{10}",
+            "\\w{1000}{1000}",
+            "(?-u:\\xFF)",
+            "[",
+            "(a",
+            "a{2,1}",
+            "\\pX",
+            "(?<n>a)(?<n>b)",
+            "x{1001}{1001}",
+            alternation.as_str(),
+        ];
+        for p in patterns {
+            let real = regex::Regex::new(p).err().map(|e| e.to_string());
+            if compiles_cheaply(p) {
+                assert_eq!(real, None, "cheap check passed `{p}`");
+            }
+            assert_eq!(regex_error(p).map(|e| e.to_string()), real, "{p}");
+        }
+        assert!(compiles_cheaply("^[a-zA-Z0-9_\\-]+$"));
+        assert!(!compiles_cheaply("\\w{1000}{1000}"));
     }
 }
