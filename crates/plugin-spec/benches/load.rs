@@ -1,6 +1,7 @@
 //! Parse and validate 1,000 YAML plugin files (the bundled examples, with
 //! distinct names), against a plain serde-saphyr parse of the same text into
-//! an untyped value as the peer.
+//! an untyped value as the peer; and the error path: the same 1,000 files,
+//! each with one misspelt key.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -36,6 +37,22 @@ fn load_1000_plugins(bencher: divan::Bencher) {
     bencher.bench(|| {
         for src in &srcs {
             black_box(plugin_spec::load_str(black_box(src), "bench.yaml").expect("valid"));
+        }
+    });
+}
+
+/// The error path: every file has an unknown key (`imagee` / `Imagee`), so
+/// each load reports problems with their positions.
+#[divan::bench(sample_count = 20)]
+fn load_1000_plugins_one_problem_each(bencher: divan::Bencher) {
+    let srcs: Vec<String> = sources()
+        .iter()
+        .map(|s| s.replacen("mage:", "magee:", 1))
+        .collect();
+    bencher.bench(|| {
+        for src in &srcs {
+            let err = plugin_spec::load_str(black_box(src), "bench.yaml").expect_err("invalid");
+            black_box(err);
         }
     });
 }
