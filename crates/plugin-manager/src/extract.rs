@@ -23,7 +23,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 
 use safe_fs::SafeRelPath;
 use sha2::{Digest, Sha256};
@@ -51,6 +51,16 @@ pub struct Limits {
     /// checked once more than [`RATIO_GRACE_BYTES`] were written.
     pub max_ratio: u64,
 }
+
+/// Size of one copy buffer.
+const COPY_BUF: usize = 256 * 1024;
+
+/// Entries at least this large (or of unknown size) are copied with the
+/// hashing and writing on a second thread.
+const PIPELINE_MIN_BYTES: u64 = 4 << 20;
+
+/// Buffers in flight between the decoding and the writing thread.
+const PIPELINE_DEPTH: usize = 4;
 
 /// How much of a file is written between two write-back kicks when the set
 /// writes back early: large enough to keep the call rare, small enough that
@@ -287,7 +297,7 @@ impl<'a> Extractor<'a> {
             total: 0,
             seen: HashSet::new(),
             files: Vec::new(),
-            buf: vec![0; 256 * 1024],
+            buf: vec![0; COPY_BUF],
         }
     }
 
@@ -372,50 +382,136 @@ impl<'a> Extractor<'a> {
             .mode(mode)
             .open(&dest)
             .map_err(Error::io("creating", &dest))?;
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        let mut flushed: u64 = 0;
-        loop {
-            let n = match reader.read(&mut self.buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.read_error(name, &e)),
-            };
-            size += n as u64;
-            self.total += n as u64;
-            if size > self.limits.max_file_bytes {
-                return Err(self.refuse(
-                    name,
-                    format!(
-                        "larger than the {} bytes allowed per file (limit max_file_bytes)",
-                        self.limits.max_file_bytes
-                    ),
-                ));
-            }
-            self.check_totals(name)?;
-            let chunk = &self.buf[..n];
-            hasher.update(chunk);
-            out.write_all(chunk).map_err(Error::io("writing", &dest))?;
-            if self.set.writeback && size - flushed >= WRITEBACK_STEP {
-                // Advisory only: the flush before publishing is what counts.
-                let _ = safe_fs::atomic::start_writeback(&out, flushed, size - flushed);
-                flushed = size;
-            }
-        }
-        if self.set.writeback {
-            let _ = safe_fs::atomic::start_writeback(&out, flushed, size - flushed);
-        }
+        let big = declared.is_none_or(|d| d >= PIPELINE_MIN_BYTES);
+        let (sha256, size) = if big {
+            self.copy_pipelined(name, reader, &mut out, &dest)?
+        } else {
+            self.copy_inline(name, reader, &mut out, &dest)?
+        };
         // The create mode went through the umask; set it exactly.
         out.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(Error::io("setting the mode of", &dest))?;
         self.files.push(FileReceipt {
             path: path.as_str().to_owned(),
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
             size,
             mode,
         });
         Ok(())
+    }
+
+    /// Counts `n` more bytes of entry `name` against the limits.
+    fn count_bytes(&mut self, name: &str, size: u64, n: usize) -> Result<()> {
+        self.total += n as u64;
+        if size > self.limits.max_file_bytes {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "larger than the {} bytes allowed per file (limit max_file_bytes)",
+                    self.limits.max_file_bytes
+                ),
+            ));
+        }
+        self.check_totals(name)
+    }
+
+    /// Reads one chunk of entry `name` into `buf` (0 at its end).
+    fn read_chunk(&self, name: &str, reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            match reader.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.read_error(name, &e)),
+            }
+        }
+    }
+
+    /// Copies a small entry on this thread, hashing it on the way.
+    fn copy_inline(
+        &mut self,
+        name: &str,
+        reader: &mut dyn Read,
+        out: &mut File,
+        dest: &Path,
+    ) -> Result<(String, u64)> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut sink = Sink::new(out, self.set.writeback);
+        let mut size: u64 = 0;
+        let outcome = loop {
+            let n = match self.read_chunk(name, reader, &mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e),
+            };
+            size += n as u64;
+            if let Err(e) = self.count_bytes(name, size, n) {
+                break Err(e);
+            }
+            if let Err(e) = sink.put(&buf[..n]) {
+                break Err(Error::io("writing", dest)(e));
+            }
+        };
+        self.buf = buf;
+        outcome?;
+        Ok((sink.finish(), size))
+    }
+
+    /// Copies a large entry with the hashing and writing on a second
+    /// thread, so decompression (this thread) and sha256 + write run on two
+    /// cores at once. At most [`PIPELINE_DEPTH`] buffers are in flight.
+    fn copy_pipelined(
+        &mut self,
+        name: &str,
+        reader: &mut dyn Read,
+        out: &mut File,
+        dest: &Path,
+    ) -> Result<(String, u64)> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(PIPELINE_DEPTH);
+        let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+        let _ = free_tx.send(std::mem::take(&mut self.buf));
+        for _ in 1..PIPELINE_DEPTH {
+            let _ = free_tx.send(vec![0; COPY_BUF]);
+        }
+        let writeback = self.set.writeback;
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> io::Result<String> {
+                let mut sink = Sink::new(out, writeback);
+                for (buf, n) in full_rx {
+                    sink.put(&buf[..n])?;
+                    // The reader may be gone already; then the buffer is dropped.
+                    let _ = free_tx.send(buf);
+                }
+                Ok(sink.finish())
+            });
+            let mut size: u64 = 0;
+            let read_outcome: Result<()> = loop {
+                // No free buffer means the writer stopped (its error is below).
+                let Ok(mut buf) = free_rx.recv() else {
+                    break Ok(());
+                };
+                let n = match self.read_chunk(name, reader, &mut buf) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => n,
+                    Err(e) => break Err(e),
+                };
+                size += n as u64;
+                if let Err(e) = self.count_bytes(name, size, n) {
+                    break Err(e);
+                }
+                if full_tx.send((buf, n)).is_err() {
+                    break Ok(());
+                }
+            };
+            drop(full_tx);
+            let written = writer
+                .join()
+                .map_err(|_| Error::State(format!("the writer of {} panicked", dest.display())))?;
+            read_outcome?;
+            let sha = written.map_err(Error::io("writing", dest))?;
+            // Keep one buffer for the next entry.
+            self.buf = free_rx.try_recv().unwrap_or_else(|_| vec![0; COPY_BUF]);
+            Ok((sha, size))
+        })
     }
 
     fn check_totals(&self, name: &str) -> Result<()> {
@@ -603,6 +699,53 @@ impl<'a> Extractor<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Where an entry's bytes go: hashed, written, and (for a set that is
+/// flushed before publishing) handed to the disk as it goes.
+struct Sink<'f> {
+    out: &'f mut File,
+    hasher: Sha256,
+    writeback: bool,
+    written: u64,
+    flushed: u64,
+}
+
+impl<'f> Sink<'f> {
+    fn new(out: &'f mut File, writeback: bool) -> Self {
+        Self {
+            out,
+            hasher: Sha256::new(),
+            writeback,
+            written: 0,
+            flushed: 0,
+        }
+    }
+
+    fn put(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.hasher.update(chunk);
+        self.out.write_all(chunk)?;
+        self.written += chunk.len() as u64;
+        if self.writeback && self.written - self.flushed >= WRITEBACK_STEP {
+            self.kick();
+        }
+        Ok(())
+    }
+
+    fn kick(&mut self) {
+        // Advisory only: the flush before publishing is what counts.
+        let _ =
+            safe_fs::atomic::start_writeback(self.out, self.flushed, self.written - self.flushed);
+        self.flushed = self.written;
+    }
+
+    /// The hex sha256 of everything put.
+    fn finish(mut self) -> String {
+        if self.writeback {
+            self.kick();
+        }
+        hex::encode(self.hasher.finalize())
     }
 }
 
