@@ -435,7 +435,7 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x >> 32) as u8
+            x.to_le_bytes()[4]
         })
         .collect()
 }
