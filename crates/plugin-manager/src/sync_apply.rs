@@ -3,12 +3,21 @@
 //! The new folder is built complete beside the current one (hidden sibling
 //! `.<dir>.sync-XXXX`): every file that is not a YAML plugin is carried over
 //! (hard links; copies where links are impossible), the new YAML plugins and
-//! the sync state are written and `fsync`ed, then the two folders are
-//! swapped with one `renameat2(RENAME_EXCHANGE)`. A reader sees the old set
-//! or the new one; a crash before the swap leaves the old folder untouched
-//! and a leftover staging folder, after it the new folder and the old one
-//! under the staging name. Leftovers are removed by the next sync, under the
-//! same lock (`.<dir>.sync.lock`, beside the folder).
+//! the sync state are written, the whole staging folder is made durable
+//! (one `syncfs` of its file system for every file's data and inode, then
+//! an `fsync` of each folder in it), and only then are the two folders
+//! swapped with one `renameat2(RENAME_EXCHANGE)` and the parent `fsync`ed.
+//! A reader sees the old set or the new one; a crash or power loss before
+//! the swap leaves the old folder untouched and a leftover staging folder,
+//! after it the complete new folder and the old one under the staging name.
+//! Leftovers are removed by the next sync, under the same lock
+//! (`.<dir>.sync.lock`, beside the folder).
+//!
+//! One `syncfs` instead of one `fsync` per file: each `fsync` waits for its
+//! own trip to the disk, so 300 small plugins cost 300 round trips; a single
+//! flush after all writes costs one. The guarantee is the same, since
+//! nothing can name the new files until the swap, which happens after the
+//! flush returned.
 //!
 //! When the plugin folder is a symbolic link (a generation layout), the
 //! folder it points to is the one swapped; the link is not touched.
@@ -212,8 +221,12 @@ pub fn apply(
         .tempdir_in(&parent)
         .map_err(SyncError::io("creating staging folder in", &parent))?;
     let new_dir = staging.path();
+    // Opened before anything is written, so that the `syncfs` below reports
+    // a write-back error of any file staged after this point.
+    let new_dir_fd = File::open(new_dir).map_err(SyncError::io("opening", new_dir))?;
+    let mut sub_folders = Vec::new();
     if lock.exists {
-        carry_over(real_dir, new_dir)?;
+        carry_over(real_dir, new_dir, &mut sub_folders)?;
         let perms = fs::metadata(real_dir)
             .map_err(SyncError::io("reading", real_dir))?
             .permissions();
@@ -226,7 +239,8 @@ pub fn apply(
         write_new(&new_dir.join(&f.entry.file), &f.contents, 0o644)?;
     }
     write_new(&new_dir.join(SYNC_STATE_FILE), &state_json, 0o644)?;
-    safe_fs::atomic::fsync_dir(new_dir).map_err(SyncError::io("syncing", new_dir))?;
+    make_durable(&new_dir_fd, new_dir, &sub_folders)?;
+    drop(new_dir_fd);
 
     // From here the staging folder must not be removed by the guard: after
     // the swap it holds the old set.
@@ -251,18 +265,35 @@ pub fn apply(
     }
 }
 
+/// Creates `path` with `contents` and `mode`. Not flushed here: the whole
+/// staging folder is made durable at once by [`make_durable`].
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), SyncError> {
     let mut f = safe_fs::atomic::create_new(path).map_err(SyncError::io("creating", path))?;
     f.write_all(contents)
         .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
-        .and_then(|()| f.sync_all())
         .map_err(SyncError::io("writing", path))
+}
+
+/// Puts everything staged under `new_dir` (open as `dir`) on disk before
+/// the swap: one `syncfs` of its file system writes and waits for the data
+/// and inodes of every file written, copied or linked there (and, since
+/// Linux 5.8, reports a write-back error of any of them that happened after
+/// `dir` was opened); then each folder is `fsync`ed, children before their
+/// parents and `new_dir` last, so their entries are durable whatever the
+/// file system does on `syncfs`.
+fn make_durable(dir: &File, new_dir: &Path, sub_folders: &[PathBuf]) -> Result<(), SyncError> {
+    rustix::fs::syncfs(dir).map_err(|e| SyncError::io("flushing to disk", new_dir)(e.into()))?;
+    for folder in sub_folders.iter().rev() {
+        safe_fs::atomic::fsync_dir(folder).map_err(SyncError::io("syncing", folder))?;
+    }
+    dir.sync_all().map_err(SyncError::io("syncing", new_dir))
 }
 
 /// Recreates every entry of `from` except YAML plugins and the sync state
 /// in `to`: hard links for files, copies where linking fails, links and
-/// folders recreated.
-fn carry_over(from: &Path, to: &Path) -> Result<(), SyncError> {
+/// folders recreated. Each folder created is pushed to `folders` (parents
+/// before children) for [`make_durable`].
+fn carry_over(from: &Path, to: &Path, folders: &mut Vec<PathBuf>) -> Result<(), SyncError> {
     let rd = fs::read_dir(from).map_err(SyncError::io("listing", from))?;
     for entry in rd {
         let entry = entry.map_err(SyncError::io("listing", from))?;
@@ -271,12 +302,12 @@ fn carry_over(from: &Path, to: &Path) -> Result<(), SyncError> {
         if name_s == SYNC_STATE_FILE || crate::sync_archive::is_yaml_plugin_file_name(&name_s) {
             continue;
         }
-        copy_entry(&entry.path(), &to.join(&name))?;
+        copy_entry(&entry.path(), &to.join(&name), folders)?;
     }
     Ok(())
 }
 
-fn copy_entry(src: &Path, dst: &Path) -> Result<(), SyncError> {
+fn copy_entry(src: &Path, dst: &Path, folders: &mut Vec<PathBuf>) -> Result<(), SyncError> {
     let meta = fs::symlink_metadata(src).map_err(SyncError::io("reading", src))?;
     let ft = meta.file_type();
     if ft.is_symlink() {
@@ -284,20 +315,20 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<(), SyncError> {
         std::os::unix::fs::symlink(target, dst).map_err(SyncError::io("creating link", dst))
     } else if ft.is_dir() {
         fs::create_dir(dst).map_err(SyncError::io("creating folder", dst))?;
+        folders.push(dst.to_path_buf());
         let rd = fs::read_dir(src).map_err(SyncError::io("listing", src))?;
         for entry in rd {
             let entry = entry.map_err(SyncError::io("listing", src))?;
-            copy_entry(&entry.path(), &dst.join(entry.file_name()))?;
+            copy_entry(&entry.path(), &dst.join(entry.file_name()), folders)?;
         }
         fs::set_permissions(dst, meta.permissions()).map_err(SyncError::io("setting mode of", dst))
     } else if ft.is_file() {
         if fs::hard_link(src, dst).is_ok() {
             return Ok(());
         }
-        fs::copy(src, dst).map_err(SyncError::io("copying", src))?;
-        File::open(dst)
-            .and_then(|f| f.sync_all())
-            .map_err(SyncError::io("syncing", dst))
+        fs::copy(src, dst)
+            .map(drop)
+            .map_err(SyncError::io("copying", src))
     } else {
         Err(SyncError::State(format!(
             "cannot carry over {}: not a file, folder or link",
@@ -342,8 +373,10 @@ mod tests {
         )
         .unwrap();
         fs::write(dir.join("optimus-plugin-old.yaml"), "old").unwrap();
-        fs::create_dir(dir.join("sub")).unwrap();
+        fs::create_dir_all(dir.join("sub/deeper")).unwrap();
         fs::write(dir.join("sub/x"), "x").unwrap();
+        fs::write(dir.join("sub/deeper/y"), "y").unwrap();
+        std::os::unix::fs::symlink("x", dir.join("sub/link")).unwrap();
 
         let lock = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
         apply(&lock, &[plugin("a", "1")], &state(), true).unwrap();
@@ -369,6 +402,8 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o755);
         assert_eq!(fs::read_to_string(dir.join("sub/x")).unwrap(), "x");
+        assert_eq!(fs::read_to_string(dir.join("sub/deeper/y")).unwrap(), "y");
+        assert_eq!(fs::read_link(dir.join("sub/link")).unwrap(), Path::new("x"));
         let siblings: Vec<_> = fs::read_dir(root.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
