@@ -32,12 +32,15 @@ pub fn is_valid_plugin_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-struct Rules {
+struct Rules<'p> {
     spelling: Spelling,
     out: Vec<Violation>,
+    /// Regexps of this plugin already found to compile (questions often
+    /// share one), so each is checked once.
+    compiled: Vec<&'p str>,
 }
 
-impl Rules {
+impl Rules<'_> {
     fn push(&mut self, path: String, message: String) {
         self.out.push(Violation { path, message });
     }
@@ -60,6 +63,7 @@ pub(crate) fn violations(plugin: &Plugin, spelling: Spelling) -> Vec<Violation> 
     let mut r = Rules {
         spelling,
         out: Vec::new(),
+        compiled: Vec::new(),
     };
     let name_key = r.key(keys::PLUGIN, "name");
     if plugin.name.is_empty() {
@@ -120,7 +124,7 @@ pub(crate) fn violations(plugin: &Plugin, spelling: Spelling) -> Vec<Violation> 
     r.out
 }
 
-fn questions(r: &mut Rules, list: &[Question], path: &str) {
+fn questions<'p>(r: &mut Rules<'p>, list: &'p [Question], path: &str) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let name_key = r.key(keys::QUESTION, "name");
     for (i, q) in list.iter().enumerate() {
@@ -145,23 +149,14 @@ fn questions(r: &mut Rules, list: &[Question], path: &str) {
     }
 }
 
-fn question(r: &mut Rules, q: &Question, qp: &str) {
-    if let Some(re) = &q.regexp
-        && let Some(err) = regex_error(re)
+fn question<'p>(r: &mut Rules<'p>, q: &'p Question, qp: &str) {
+    if let Some(re) = q.regexp.as_deref()
+        && !r.compiled.contains(&re)
     {
-        let key = r.key(keys::QUESTION, "regexp");
-        let detail = err
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        r.push(
-            join(qp, "regexp"),
-            format!(
-                "`{key}` of question `{}` does not compile: {detail}",
-                q.name
-            ),
-        );
+        match regex_error(re) {
+            None => r.compiled.push(re),
+            Some(err) => regexp_problem(r, q, qp, &err),
+        }
     }
     if let (Some(min), Some(max)) = (q.min_length, q.max_length)
         && min > max
@@ -221,6 +216,22 @@ fn question(r: &mut Rules, q: &Question, qp: &str) {
     }
 }
 
+fn regexp_problem(r: &mut Rules<'_>, q: &Question, qp: &str, err: &regex::Error) {
+    let key = r.key(keys::QUESTION, "regexp");
+    let detail = err
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    r.push(
+        join(qp, "regexp"),
+        format!(
+            "`{key}` of question `{}` does not compile: {detail}",
+            q.name
+        ),
+    );
+}
+
 /// Why `pattern` does not compile with `regex::Regex::new` (what
 /// [`crate::Plugin::check_answers`] uses), or `None` when it does.
 ///
@@ -274,7 +285,7 @@ fn compiles_cheaply(pattern: &str) -> bool {
     })
 }
 
-fn named_values(r: &mut Rules, list: &[NamedValue], path: &str) {
+fn named_values(r: &mut Rules<'_>, list: &[NamedValue], path: &str) {
     let list_key = r.key(keys::PLUGIN, path);
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, nv) in list.iter().enumerate() {
@@ -300,7 +311,34 @@ fn named_values(r: &mut Rules, list: &[NamedValue], path: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{compiles_cheaply, regex_error};
+    use super::{compiles_cheaply, regex_error, violations};
+    use crate::model::{Entrypoint, Plugin, Question, Spelling};
+
+    /// A regexp shared by several questions is checked once when it
+    /// compiles, and reported at every question when it does not.
+    #[test]
+    fn shared_regexps_checked_once_reported_everywhere() {
+        let mut plugin = Plugin {
+            name: "p".into(),
+            version: "1".into(),
+            image: "i".into(),
+            entrypoint: Some(Entrypoint {
+                shell: Entrypoint::DEFAULT_SHELL.into(),
+                script: "run".into(),
+            }),
+            ..Plugin::default()
+        };
+        for (name, re) in [("A", "^[a-z]+$"), ("B", "^[a-z]+$"), ("C", "("), ("D", "(")] {
+            let mut q = Question::new(name);
+            q.regexp = Some(re.into());
+            plugin.questions.push(q);
+        }
+        let paths: Vec<String> = violations(&plugin, Spelling::Upstream)
+            .into_iter()
+            .map(|v| v.path)
+            .collect();
+        assert_eq!(paths, ["questions[2].regexp", "questions[3].regexp"]);
+    }
 
     /// The cheap check never passes a pattern `Regex::new` refuses, and the
     /// message is always `Regex::new`'s.
