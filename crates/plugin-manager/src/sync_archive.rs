@@ -166,12 +166,61 @@ pub fn build_archive(mut files: Vec<PluginFile>) -> Result<PluginArchive, SyncEr
 /// to them) at the top of `dir` and validates each. Other files are ignored.
 pub fn read_plugin_dir(dir: &Path) -> Result<Vec<PluginFile>, SyncError> {
     let origin = dir.display().to_string();
-    let mut out = Vec::new();
+    let mut raw = Vec::new();
     for (name, path) in list_yaml_plugins(dir)? {
         let bytes = std::fs::read(&path).map_err(SyncError::io("reading", &path))?;
-        out.push(PluginFile::new(&name, bytes, &origin)?);
+        raw.push((name, bytes));
     }
-    Ok(out)
+    validate_all(raw, &origin)
+}
+
+/// Fewest files worth a validation thread of their own.
+const FILES_PER_THREAD: usize = 32;
+
+/// [`PluginFile::new`] for each `(file name, bytes)`, in order. Parsing and
+/// validating is most of the CPU time of reading an archive, so a large set
+/// is split into contiguous chunks validated on up to
+/// `available_parallelism` threads (at least [`FILES_PER_THREAD`] files
+/// each). The result keeps the input order, and the error is the one of the
+/// first failing file in that order, as a sequential loop would return.
+fn validate_all(raw: Vec<(String, Vec<u8>)>, origin: &str) -> Result<Vec<PluginFile>, SyncError> {
+    let validate = |chunk: Vec<(String, Vec<u8>)>| -> Result<Vec<PluginFile>, SyncError> {
+        chunk
+            .into_iter()
+            .map(|(name, bytes)| PluginFile::new(&name, bytes, origin))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(raw.len() / FILES_PER_THREAD);
+    if threads <= 1 {
+        return validate(raw);
+    }
+    let total = raw.len();
+    let per_chunk = total.div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = raw.into_iter();
+    loop {
+        let chunk: Vec<_> = rest.by_ref().take(per_chunk).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || validate(chunk)))
+            .collect();
+        let mut out = Vec::with_capacity(total);
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => out.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// [`read_plugin_dir`] then [`build_archive`].
@@ -239,7 +288,8 @@ pub fn looks_like_zip(body: &[u8]) -> bool {
 /// Reads and checks a plugin archive: every entry must be a flat
 /// `optimus-plugin-*.yaml` regular file, within `limits` (actual bytes are
 /// counted, the sizes the archive declares are not trusted), with a valid
-/// YAML plugin inside; file names and plugin names must be unique. The
+/// YAML plugin inside; file names and plugin names must be unique. Names and
+/// limits are checked for every entry before any plugin is parsed; the
 /// first problem is returned; nothing is partially accepted.
 pub fn read_archive(
     zip: &[u8],
@@ -270,7 +320,7 @@ pub fn read_archive(
         )));
     }
     let mut total: u64 = 0;
-    let mut out = Vec::with_capacity(archive.len());
+    let mut raw = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
         let mut entry = archive
             .by_index(i)
@@ -322,8 +372,9 @@ pub fn read_archive(
         }
         total += got;
         drop(entry);
-        out.push(PluginFile::new(&raw_name, contents, origin)?);
+        raw.push((raw_name, contents));
     }
+    let out = validate_all(raw, origin)?;
     check_unique(&out, origin)?;
     Ok(out)
 }
@@ -436,6 +487,37 @@ mod tests {
         assert!(matches!(err, SyncError::InvalidPlugin { .. }), "{err}");
         assert!(
             err.to_string().contains("optimus-plugin-a.yaml:2:1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn large_sets_keep_their_order_and_the_first_error_wins() {
+        // Enough files for several validation threads where there are cores.
+        let n = FILES_PER_THREAD * 4 + 5;
+        let files: Vec<PluginFile> = (0..n).map(|i| plugin(&format!("p{i:03}"), "1")).collect();
+        let a = build_archive(files).unwrap();
+        let back = read_archive(&a.zip, &ArchiveLimits::default(), "t").unwrap();
+        let names: Vec<_> = back.iter().map(|f| f.entry.name.clone()).collect();
+        let want: Vec<_> = (0..n).map(|i| format!("p{i:03}")).collect();
+        assert_eq!(names, want);
+
+        // Two invalid plugins in different chunks: the earlier one is named.
+        let good = |i: usize| plugin(&format!("p{i:03}"), "1").contents.to_vec();
+        let bad = b"name: x\nimagee: y\n".to_vec();
+        let mut entries: Vec<(String, Vec<u8>)> = (0..n)
+            .map(|i| (format!("optimus-plugin-p{i:03}.yaml"), good(i)))
+            .collect();
+        entries[n - 3].1.clone_from(&bad);
+        entries[FILES_PER_THREAD + 1].1 = bad;
+        let refs: Vec<(&str, &[u8])> = entries
+            .iter()
+            .map(|(name, data)| (name.as_str(), data.as_slice()))
+            .collect();
+        let err = read_archive(&raw_zip(&refs), &ArchiveLimits::default(), "t").unwrap_err();
+        let first = format!("optimus-plugin-p{:03}.yaml", FILES_PER_THREAD + 1);
+        assert!(
+            matches!(&err, SyncError::InvalidPlugin { file, .. } if *file == first),
             "{err}"
         );
     }
