@@ -586,8 +586,16 @@ fn upstream_server_without_etag_works() {
         stdout.contains("0 added, 0 updated, 1 removed, 1 unchanged"),
         "{stdout}"
     );
-    // Again: a full download (no ETag to send), nothing changes.
+    // Again: a full download (no ETag to send), nothing changes, nothing
+    // is written (the state file is the same file, not a rewritten copy).
     let before = snapshot(&dir);
+    let state_inode = || {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir.join(".optimus-sync.json"))
+            .unwrap()
+            .ino()
+    };
+    let inode = state_inode();
     let out = sync(&s.addr, &dir, &[]);
     assert!(out.status.success());
     assert!(
@@ -598,6 +606,7 @@ fn upstream_server_without_etag_works() {
         text(&out).0
     );
     assert_eq!(snapshot(&dir), before);
+    assert_eq!(state_inode(), inode);
     assert_eq!(s.hits.load(Ordering::SeqCst), 2);
 }
 

@@ -264,12 +264,16 @@ pub async fn sync(opts: &SyncOptions) -> Result<SyncReport, SyncError> {
     };
     let changed = !(added.is_empty() && updated.is_empty() && removed.is_empty());
     let plugins = new_set.len();
-    blocking(move || {
-        let res = apply(&lock, &new_set, &new_state, changed);
-        drop(lock);
-        res
-    })
-    .await?;
+    // Same files and the same state (a server without ETags, or one that
+    // ignored If-None-Match): nothing to write, not even the state file.
+    if changed || state.as_ref() != Some(&new_state) {
+        blocking(move || {
+            let res = apply(&lock, &new_set, &new_state, changed);
+            drop(lock);
+            res
+        })
+        .await?;
+    }
 
     Ok(SyncReport {
         url: shown,
