@@ -4,7 +4,7 @@
 //! writes; so the artifact's sha256 is computed on another core while this
 //! one inflates, and the decoder reads the network's buffers in place (no
 //! copy into a read buffer). Nothing holds a whole artifact in memory: at
-//! most `CHANNEL_CHUNKS` (16) chunks wait in the channel.
+//! most `CHANNEL_CHUNKS` (4) chunks wait in the channel.
 
 use std::fmt;
 use std::io::{self, BufRead, Read, Seek, Write};
@@ -23,7 +23,7 @@ use crate::extract::{Extractor, Format, Limits, SetBuilder};
 use crate::receipt::FileReceipt;
 
 /// Chunks that may wait between the download task and the decoder.
-const CHANNEL_CHUNKS: usize = 16;
+const CHANNEL_CHUNKS: usize = 4;
 
 /// A failure of the download stream, carried through `io::Error` so the
 /// decoders pass it up unchanged.
