@@ -218,6 +218,16 @@ pub async fn install(
     }
 
     let staging = Staging::new(layout.new_staging()?);
+    // Opened before anything is written, so the flush before publishing
+    // reports a write-back error of any file of the set.
+    let flush = if opts.sync {
+        Some(
+            safe_fs::atomic::FsFlush::open(&staging.path)
+                .map_err(Error::io("opening", &staging.path))?,
+        )
+    } else {
+        None
+    };
     let set = Arc::new(SetBuilder::new(staging.path.clone()).early_writeback(opts.sync));
     let tmp = layout.temp_dir()?;
 
@@ -335,7 +345,7 @@ pub async fn install(
     let receipts_path = set.root().join(RECEIPTS_FILE);
     std::fs::write(&receipts_path, all.to_json()).map_err(Error::io("writing", &receipts_path))?;
     drop(tmp);
-    layout.publish(&staging.path, &generation, opts.sync)?;
+    layout.publish(&staging.path, &generation, flush.as_ref())?;
     staging.disarm();
     reporter.event(&Event::Published {
         generation: &generation,

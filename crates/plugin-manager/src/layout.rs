@@ -197,14 +197,20 @@ impl Layout {
     }
 
     /// Publishes a filled staging folder as the new current set under the
-    /// generation name `gen_name` (see [`Layout::next_generation_name`]). `sync` flushes the set to disk first (one
-    /// `syncfs` for the whole file system, not one `fsync` per file).
-    pub fn publish(&self, staging: &Path, gen_name: &str, sync: bool) -> Result<()> {
+    /// generation name `gen_name` (see [`Layout::next_generation_name`]).
+    /// With `flush` (opened on the staging folder before it was filled),
+    /// the set is flushed to disk first: one `syncfs` for the whole file
+    /// system, not one `fsync` per file.
+    pub fn publish(
+        &self,
+        staging: &Path,
+        gen_name: &str,
+        flush: Option<&safe_fs::atomic::FsFlush>,
+    ) -> Result<()> {
         let current = self.current()?;
         let gen_path = self.generation_path(gen_name);
-        if sync {
-            let dir = File::open(staging).map_err(Error::io("opening", staging))?;
-            rustix::fs::syncfs(&dir).map_err(|e| Error::io("syncing", staging)(e.into()))?;
+        if let Some(flush) = flush {
+            flush.sync_fs().map_err(Error::io("syncing", staging))?;
         }
         fs::rename(staging, &gen_path)
             .map_err(Error::io("renaming staging folder to", &gen_path))?;

@@ -223,7 +223,8 @@ pub fn apply(
     let new_dir = staging.path();
     // Opened before anything is written, so that the `syncfs` below reports
     // a write-back error of any file staged after this point.
-    let new_dir_fd = File::open(new_dir).map_err(SyncError::io("opening", new_dir))?;
+    let flush =
+        safe_fs::atomic::FsFlush::open(new_dir).map_err(SyncError::io("opening", new_dir))?;
     let mut sub_folders = Vec::new();
     if lock.exists {
         carry_over(real_dir, new_dir, &mut sub_folders)?;
@@ -239,8 +240,8 @@ pub fn apply(
         write_new(&new_dir.join(&f.entry.file), &f.contents, 0o644)?;
     }
     write_new(&new_dir.join(SYNC_STATE_FILE), &state_json, 0o644)?;
-    make_durable(&new_dir_fd, new_dir, &sub_folders)?;
-    drop(new_dir_fd);
+    make_durable(&flush, new_dir, &sub_folders)?;
+    drop(flush);
 
     // From here the staging folder must not be removed by the guard: after
     // the swap it holds the old set.
@@ -274,19 +275,28 @@ fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), SyncError> {
         .map_err(SyncError::io("writing", path))
 }
 
-/// Puts everything staged under `new_dir` (open as `dir`) on disk before
+/// Puts everything staged under `new_dir` (open as `flush`) on disk before
 /// the swap: one `syncfs` of its file system writes and waits for the data
 /// and inodes of every file written, copied or linked there (and, since
 /// Linux 5.8, reports a write-back error of any of them that happened after
-/// `dir` was opened); then each folder is `fsync`ed, children before their
+/// `flush` was opened); then each folder is `fsync`ed, children before their
 /// parents and `new_dir` last, so their entries are durable whatever the
 /// file system does on `syncfs`.
-fn make_durable(dir: &File, new_dir: &Path, sub_folders: &[PathBuf]) -> Result<(), SyncError> {
-    rustix::fs::syncfs(dir).map_err(|e| SyncError::io("flushing to disk", new_dir)(e.into()))?;
+fn make_durable(
+    flush: &safe_fs::atomic::FsFlush,
+    new_dir: &Path,
+    sub_folders: &[PathBuf],
+) -> Result<(), SyncError> {
+    flush
+        .sync_fs()
+        .map_err(SyncError::io("flushing to disk", new_dir))?;
     for folder in sub_folders.iter().rev() {
         safe_fs::atomic::fsync_dir(folder).map_err(SyncError::io("syncing", folder))?;
     }
-    dir.sync_all().map_err(SyncError::io("syncing", new_dir))
+    flush
+        .dir()
+        .sync_all()
+        .map_err(SyncError::io("syncing", new_dir))
 }
 
 /// Recreates every entry of `from` except YAML plugins and the sync state

@@ -77,6 +77,45 @@ pub fn publish_dir(staged: &Path, target: &Path) -> io::Result<Option<PathBuf>> 
     Ok(result)
 }
 
+/// One flush of everything written under a folder: `syncfs(2)` of the
+/// folder's file system, with write-back errors reported.
+///
+/// Open it on the folder *before* writing into it: since Linux 5.8
+/// `syncfs` reports a write-back error of any file on the file system that
+/// happened after the descriptor was opened, and none from before. (It
+/// also waits for other programs' dirty data on the same file system.)
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let flush = safe_fs::atomic::FsFlush::open(dir.path()).unwrap();
+/// std::fs::write(dir.path().join("a.txt"), b"staged").unwrap();
+/// flush.sync_fs().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct FsFlush {
+    dir: File,
+}
+
+impl FsFlush {
+    /// Opens `dir` (a folder) for a later flush.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        Ok(Self {
+            dir: File::open(dir)?,
+        })
+    }
+
+    /// Writes out and waits for all dirty data and inodes of the folder's
+    /// file system.
+    pub fn sync_fs(&self) -> io::Result<()> {
+        rustix::fs::syncfs(&self.dir).map_err(io::Error::from)
+    }
+
+    /// The open folder (to `fsync` it after its entries are final).
+    pub fn dir(&self) -> &File {
+        &self.dir
+    }
+}
+
 /// Asks the kernel to start writing `len` bytes of `file` from `offset` to
 /// disk now, in the background, without waiting for them.
 ///

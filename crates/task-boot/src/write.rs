@@ -120,6 +120,10 @@ pub fn write_inputs(
         .map_err(|e| BootError::io("creating a staging folder in", job_dir, e))?;
     let root = staging.path();
     set_dir_mode(root)?;
+    // Opened before anything is written, so the flush below reports a
+    // write-back error of any file staged here.
+    let flush =
+        safe_fs::atomic::FsFlush::open(root).map_err(|e| BootError::io("opening", root, e))?;
 
     let mut made_dirs: HashSet<PathBuf> = HashSet::new();
     for file in &plan.files {
@@ -147,9 +151,10 @@ pub fn write_inputs(
     write_new(&root.join(MARKER_FILE), &marker_json, FILE_MODE)?;
 
     // One flush for everything in the staging folder, then the switch.
-    let dir = fs::File::open(root).map_err(|e| BootError::io("opening", root, e))?;
-    rustix::fs::syncfs(&dir).map_err(|e| BootError::io("flushing", root, e.into()))?;
-    drop(dir);
+    flush
+        .sync_fs()
+        .map_err(|e| BootError::io("flushing", root, e))?;
+    drop(flush);
     let staged = staging.keep();
     let old = match safe_fs::atomic::publish_dir(&staged, &target) {
         Ok(old) => old,
