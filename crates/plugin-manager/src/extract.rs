@@ -400,6 +400,21 @@ impl<'a> Extractor<'a> {
         Ok(())
     }
 
+    /// Reads the next chunk of entry `name` into `buf` and counts it (in
+    /// `size`, the entry's bytes so far) against the limits; 0 at its end.
+    fn next_chunk(
+        &mut self,
+        name: &str,
+        reader: &mut dyn Read,
+        buf: &mut [u8],
+        size: &mut u64,
+    ) -> Result<usize> {
+        let n = self.read_chunk(name, reader, buf)?;
+        *size += n as u64;
+        self.count_bytes(name, *size, n)?;
+        Ok(n)
+    }
+
     /// Counts `n` more bytes of entry `name` against the limits.
     fn count_bytes(&mut self, name: &str, size: u64, n: usize) -> Result<()> {
         self.total += n as u64;
@@ -438,15 +453,11 @@ impl<'a> Extractor<'a> {
         let mut sink = Sink::new(out, self.set.writeback);
         let mut size: u64 = 0;
         let outcome = loop {
-            let n = match self.read_chunk(name, reader, &mut buf) {
+            let n = match self.next_chunk(name, reader, &mut buf, &mut size) {
                 Ok(0) => break Ok(()),
                 Ok(n) => n,
                 Err(e) => break Err(e),
             };
-            size += n as u64;
-            if let Err(e) = self.count_bytes(name, size, n) {
-                break Err(e);
-            }
             if let Err(e) = sink.put(&buf[..n]) {
                 break Err(Error::io("writing", dest)(e));
             }
@@ -489,15 +500,11 @@ impl<'a> Extractor<'a> {
                 let Ok(mut buf) = free_rx.recv() else {
                     break Ok(());
                 };
-                let n = match self.read_chunk(name, reader, &mut buf) {
+                let n = match self.next_chunk(name, reader, &mut buf, &mut size) {
                     Ok(0) => break Ok(()),
                     Ok(n) => n,
                     Err(e) => break Err(e),
                 };
-                size += n as u64;
-                if let Err(e) = self.count_bytes(name, size, n) {
-                    break Err(e);
-                }
                 if full_tx.send((buf, n)).is_err() {
                     break Ok(());
                 }
