@@ -60,7 +60,7 @@ for b in bad:
 PY
 echo "docs/cli.md names every subcommand and long flag the binaries have"
 cargo build --locked --quiet -p optimus-plugin -p optimus-init
-python3 - target/debug <<'PY'
+python3 - "${CARGO_TARGET_DIR:-target}/debug" <<'PY'
 import re, subprocess, sys
 bindir = sys.argv[1]
 doc = open("docs/cli.md", encoding="utf-8").read()
