@@ -6,8 +6,13 @@ The init container `optimus-init` writes the run's inputs to the emptyDir at
 image, reads them. Needs apache-airflow-providers-cncf-kubernetes.
 
 All names below are placeholders: the image registry, the namespace, the
-project and job. OPTIMUS_HOST is the in-cluster Service of the server
-(../21-optimus-server.service.yaml).
+project and job. OPTIMUS_HOST is the gRPC port of the server's in-cluster
+Service (../21-optimus-server.service.yaml), which optimus-init calls by
+default, as upstream's init container does. To use the REST gateway (port
+9100) instead, set OPTIMUS_HOST to that port and OPTIMUS_PROTOCOL=rest.
+
+scripts/test.d/60-deploy.sh loads this file with Airflow and checks that the
+pod it builds is ../30-job-pod.yaml (deploy/check_airflow_dag.py).
 """
 
 from datetime import datetime, timedelta
@@ -16,7 +21,7 @@ from airflow import DAG
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from kubernetes.client import models as k8s
 
-OPTIMUS_HOST = "optimus-server.optimus.svc.cluster.local:9100"
+OPTIMUS_HOST = "optimus-server.optimus.svc.cluster.local:9101"
 PROJECT = "sample-project"
 JOB_NAME = "sample-job"
 INIT_IMAGE = "registry.example.org/optimus/optimus-init:0.1.0"
@@ -28,7 +33,9 @@ job_volume = k8s.V1Volume(
     name="job-data",
     empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="512Mi"),
 )
+# The init container writes the inputs; the executor only reads them.
 job_mount = k8s.V1VolumeMount(name="job-data", mount_path=JOB_DIR)
+executor_mount = k8s.V1VolumeMount(name="job-data", mount_path=JOB_DIR, read_only=True)
 
 no_privileges = k8s.V1SecurityContext(
     allow_privilege_escalation=False,
@@ -72,6 +79,8 @@ def init_container(instance_type: str, instance_name: str) -> k8s.V1Container:
         image=INIT_IMAGE,
         env=[k8s.V1EnvVar(name=k, value=v) for k, v in env.items()],
         volume_mounts=[job_mount],
+        # On failure optimus-init writes a short reason (never a secret) here.
+        termination_message_path="/dev/termination-log",
         termination_message_policy="FallbackToLogsOnError",
         security_context=no_privileges,
         resources=k8s.V1ResourceRequirements(
@@ -92,6 +101,9 @@ with DAG(
         task_id="bq2bq",
         name="bq2bq",
         namespace="optimus",
+        # The main container's name, as in ../30-job-pod.yaml (the
+        # operator's default is "base").
+        base_container_name="executor",
         image=EXECUTOR_IMAGE,
         # Any image with a POSIX shell: load the inputs, then run the task.
         cmds=["/bin/sh", "-c"],
@@ -105,7 +117,12 @@ with DAG(
         #   arguments=["/app/run-task"],
         init_containers=[init_container("task", "bq2bq")],
         volumes=[job_volume],
-        volume_mounts=[job_mount],
+        volume_mounts=[executor_mount],
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "100m", "memory": "64Mi"},
+        ),
+        # Nothing in the job talks to the Kubernetes API.
+        automount_service_account_token=False,
         security_context=k8s.V1PodSecurityContext(
             run_as_non_root=True,
             run_as_user=65532,
