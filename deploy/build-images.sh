@@ -84,7 +84,7 @@ if $stand_ins; then
   chmod 0700 "$rt/home/nonroot"
   chown 65532:65532 "$rt/home/nonroot"
   tar --numeric-owner --sort=name --mtime=@0 -C "$rt" -cf "$tmp/runtime.tar" .
-  engine import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'USER 65532:65532' \
+  engine import --quiet --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'USER 65532:65532' \
     "$tmp/runtime.tar" localhost/optimus-stand-in/static:nonroot >/dev/null
 
   step "stand-in busybox image localhost/optimus-stand-in/busybox:static"
@@ -100,7 +100,7 @@ if $stand_ins; then
     [ "$applet" = busybox ] || ln -s busybox "$tmp/busybox/bin/$applet"
   done
   tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C "$tmp/busybox" -cf "$tmp/busybox.tar" .
-  engine import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' \
+  engine import --quiet --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' \
     "$tmp/busybox.tar" localhost/optimus-stand-in/busybox:static >/dev/null
 
   build_args+=(--build-arg RUNTIME_IMAGE=localhost/optimus-stand-in/static:nonroot
@@ -121,7 +121,7 @@ if $stand_ins; then
     mkdir -p "$tmp/builder/usr/local/rust" "$tmp/builder/usr/local/cargo"
     cp -a "$toolchain/." "$tmp/builder/usr/local/rust/"
     tar --numeric-owner -C "$tmp/builder" -cf - . |
-      engine import --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      engine import --quiet --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV CARGO_HOME=/usr/local/cargo' - "localhost/optimus-stand-in/rust:$channel" >/dev/null
     build_args+=(--build-arg "RUST_IMAGE=localhost/optimus-stand-in/rust:$channel")
   fi
@@ -151,6 +151,10 @@ if $host_build; then
   build_args+=(--build-arg BINARIES=prebuilt)
 fi
 
+case "$triple" in
+  aarch64-*) build_args+=(--build-arg TARGETARCH=arm64) ;;
+  *) build_args+=(--build-arg TARGETARCH=amd64) ;;
+esac
 build_args+=(--build-arg "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)")
 for target in optimus-plugin:optimus-plugin:$tag optimus-init:optimus-init:$tag optimus-init-compat:optimus-init:$tag-compat; do
   stage=${target%%:*} image=localhost/${target#*:}
