@@ -60,6 +60,19 @@ if [ "$ENGINE" = podman ]; then
 fi
 engine() { "$ENGINE" "$@"; }
 
+# import_stand_in TAR IMAGE CHANGE...: imports TAR as IMAGE unless IMAGE
+# already holds that very tar (a label records its digest), so reruns reuse
+# the image and the build cache stays valid.
+import_stand_in() {
+  local tar=$1 image=$2 digest have change_args=()
+  shift 2
+  digest=$(sha256sum "$tar" | cut -d' ' -f1)
+  have=$(engine image inspect --format '{{index .Labels "org.optimus.stand-in.tar-sha256"}}' "$image" 2>/dev/null || true)
+  [ "$have" = "$digest" ] && return 0
+  for c in "$@" "LABEL org.optimus.stand-in.tar-sha256=$digest"; do change_args+=(--change "$c"); done
+  engine import --quiet "${change_args[@]}" "$tar" "$image" >/dev/null
+}
+
 triple=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p' || true)
 case "$triple" in
   x86_64-unknown-linux-gnu | aarch64-unknown-linux-gnu | "") ;;
@@ -84,8 +97,8 @@ if $stand_ins; then
   chmod 0700 "$rt/home/nonroot"
   chown 65532:65532 "$rt/home/nonroot"
   tar --numeric-owner --sort=name --mtime=@0 -C "$rt" -cf "$tmp/runtime.tar" .
-  engine import --quiet --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'USER 65532:65532' \
-    "$tmp/runtime.tar" localhost/optimus-stand-in/static:nonroot >/dev/null
+  import_stand_in "$tmp/runtime.tar" localhost/optimus-stand-in/static:nonroot \
+    'ENV PATH=/usr/local/bin:/usr/bin:/bin' 'USER 65532:65532'
 
   step "stand-in busybox image localhost/optimus-stand-in/busybox:static"
   busybox=$(command -v busybox || true)
@@ -100,8 +113,7 @@ if $stand_ins; then
     [ "$applet" = busybox ] || ln -s busybox "$tmp/busybox/bin/$applet"
   done
   tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C "$tmp/busybox" -cf "$tmp/busybox.tar" .
-  engine import --quiet --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' \
-    "$tmp/busybox.tar" localhost/optimus-stand-in/busybox:static >/dev/null
+  import_stand_in "$tmp/busybox.tar" localhost/optimus-stand-in/busybox:static 'ENV PATH=/bin' 'CMD ["/bin/sh"]'
 
   build_args+=(--build-arg RUNTIME_IMAGE=localhost/optimus-stand-in/static:nonroot
                --build-arg BUSYBOX_IMAGE=localhost/optimus-stand-in/busybox:static)
@@ -113,16 +125,17 @@ if $stand_ins; then
     [ -x "$toolchain/bin/cargo" ] || fail "no rustup toolchain for $channel on this host to copy into the builder"
     command -v debootstrap >/dev/null || fail "no debootstrap (apt-get install debootstrap)"
     mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p; s/^deb \(http[^ ]*\) bookworm main.*/\1/p' \
-      /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -1)
+      /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -1 || true)
     debootstrap --variant=minbase --include=gcc,libc6-dev,ca-certificates bookworm "$tmp/builder" \
       "${mirror:-http://deb.debian.org/debian}" >"$tmp/debootstrap.log" 2>&1 \
       || { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed"; }
     rm -rf "$tmp/builder/var/cache/apt/archives/"*.deb "$tmp/builder/var/lib/apt/lists/"*
     mkdir -p "$tmp/builder/usr/local/rust" "$tmp/builder/usr/local/cargo"
     cp -a "$toolchain/." "$tmp/builder/usr/local/rust/"
-    tar --numeric-owner -C "$tmp/builder" -cf - . |
-      engine import --quiet --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'ENV CARGO_HOME=/usr/local/cargo' - "localhost/optimus-stand-in/rust:$channel" >/dev/null
+    tar --numeric-owner -C "$tmp/builder" -cf "$tmp/builder.tar" .
+    import_stand_in "$tmp/builder.tar" "localhost/optimus-stand-in/rust:$channel" \
+      'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      'ENV CARGO_HOME=/usr/local/cargo'
     build_args+=(--build-arg "RUST_IMAGE=localhost/optimus-stand-in/rust:$channel")
   fi
 fi
