@@ -141,6 +141,9 @@ if $stand_ins; then
 fi
 
 context=$root
+ignore=()
+# BuildKit reads deploy/Dockerfile.dockerignore by itself; podman is told.
+[ "$ENGINE" = podman ] && ignore=(--ignorefile deploy/Dockerfile.dockerignore)
 if $host_build; then
   [ -n "$triple" ] || fail "--host-build needs rustc/cargo on this host"
   step "static release build on the host ($triple), as the Dockerfile's builder does"
@@ -162,6 +165,7 @@ if $host_build; then
   done
   cp deploy/entrypoint_init_container.sh "$context/deploy/"
   build_args+=(--build-arg BINARIES=prebuilt)
+  ignore=()
 fi
 
 case "$triple" in
@@ -172,7 +176,7 @@ build_args+=(--build-arg "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/nul
 for target in optimus-plugin:optimus-plugin:$tag optimus-init:optimus-init:$tag optimus-init-compat:optimus-init:$tag-compat; do
   stage=${target%%:*} image=localhost/${target#*:}
   step "$image (target $stage)"
-  engine build "${pull[@]}" --quiet -f deploy/Dockerfile --target "$stage" "${build_args[@]}" \
+  engine build "${pull[@]}" "${ignore[@]}" --quiet -f deploy/Dockerfile --target "$stage" "${build_args[@]}" \
     -t "$image" "$context" >/dev/null
 done
 engine images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "^localhost/optimus-(init|plugin):$tag" || true

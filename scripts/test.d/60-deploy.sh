@@ -246,6 +246,7 @@ say "job pod: podman kube play docs/kubernetes/30-job-pod.yaml"
   --host "$host" "${protocol_arg[@]}" --print "$reply_keys"
 pod=$("$py" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["metadata"]["name"])' "$work/job-pod.yaml")
 pods+=("$pod")
+podman pod rm -f "$pod" >/dev/null 2>&1 || true # left by an interrupted run
 nsenter --net="$netns" podman kube play --network host "$work/job-pod.yaml" >"$work/play.log" 2>&1 \
   || { cat "$work/play.log" >&2; fail "kube play of the job pod failed (the init container failed?)"; }
 code=$(podman wait "$pod-executor")
@@ -271,6 +272,7 @@ for s in "$work/secrets"/*; do
   secrets+=("$name")
 done
 pods+=(optimus-server)
+podman pod rm -f optimus-server >/dev/null 2>&1 || true
 nsenter --net="$netns" podman kube play --network host "$work/server-pod.yaml" >"$work/play.log" 2>&1 \
   || { cat "$work/play.log" "$work/server.log" >&2; fail "kube play of the server pod failed (install-plugins failed?)"; }
 code=$(podman wait optimus-server-optimus-server)
