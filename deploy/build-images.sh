@@ -131,7 +131,8 @@ if $stand_ins; then
       || { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed"; }
     rm -rf "$tmp/builder/var/cache/apt/archives/"*.deb "$tmp/builder/var/lib/apt/lists/"*
     mkdir -p "$tmp/builder/usr/local/rust" "$tmp/builder/usr/local/cargo"
-    cp -a "$toolchain/." "$tmp/builder/usr/local/rust/"
+    # The toolchain without its documentation (about 800 MB of HTML).
+    tar -C "$toolchain/" --exclude=./share/doc -cf - . | tar -C "$tmp/builder/usr/local/rust" -xf -
     tar --numeric-owner -C "$tmp/builder" -cf "$tmp/builder.tar" .
     import_stand_in "$tmp/builder.tar" "localhost/optimus-stand-in/rust:$channel" \
       'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
