@@ -167,6 +167,10 @@ if $host_build; then
   cp deploy/entrypoint_init_container.sh "$context/deploy/"
   build_args+=(--build-arg BINARIES=prebuilt)
   ignore=()
+else
+  # Given even though it is the default: buildah (podman 4.3) resolves a
+  # stage named through an ARG only when the ARG comes from the command line.
+  build_args+=(--build-arg BINARIES=builder)
 fi
 
 case "$triple" in
