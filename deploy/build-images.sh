@@ -138,6 +138,9 @@ if $stand_ins; then
       'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       'ENV CARGO_HOME=/usr/local/cargo'
     build_args+=(--build-arg "RUST_IMAGE=localhost/optimus-stand-in/rust:$channel")
+    # cargo in the builder fetches the crates of Cargo.lock from crates.io
+    # the way this host does (no bridge network needed on the machine).
+    pull+=(--network host)
   fi
 fi
 
