@@ -130,6 +130,9 @@ if $stand_ins; then
       "${mirror:-http://deb.debian.org/debian}" >"$tmp/debootstrap.log" 2>&1 \
       || { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed"; }
     rm -rf "$tmp/builder/var/cache/apt/archives/"*.deb "$tmp/builder/var/lib/apt/lists/"*
+    # Trust what this host trusts (cargo in the builder fetches from
+    # crates.io through the same network, a TLS proxy included).
+    cp /etc/ssl/certs/ca-certificates.crt "$tmp/builder/etc/ssl/certs/ca-certificates.crt"
     mkdir -p "$tmp/builder/usr/local/rust" "$tmp/builder/usr/local/cargo"
     # The toolchain without its documentation (about 800 MB of HTML).
     tar -C "$toolchain/" --exclude=./share/doc -cf - . | tar -C "$tmp/builder/usr/local/rust" -xf -
