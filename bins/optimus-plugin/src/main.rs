@@ -7,10 +7,8 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::parse();
     cli::init_logging(&cli.global);
     match cmd::run(cli) {
         Ok(code) => code,
