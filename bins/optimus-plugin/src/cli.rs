@@ -15,63 +15,11 @@ pub struct Cli {
     pub command: crate::cmd::Command,
 }
 
-/// What `--plugin-dir` means for each subcommand (`None`: not used there,
-/// so hidden from its help).
-const PLUGIN_DIR_HELP: &[(&str, Option<&str>)] = &[
-    (
-        "install",
-        Some("Plugin folder to install into [default: the config's plugin_dir, else .plugins]"),
-    ),
-    (
-        "list",
-        Some("Plugin folder to list [default: the plugin_dir of --config, else .plugins]"),
-    ),
-    (
-        "verify",
-        Some("Plugin folder to check [default: the plugin_dir of --config, else .plugins]"),
-    ),
-    (
-        "sync",
-        Some("Plugin folder to sync into [default: .plugins]"),
-    ),
-    ("serve", Some("Plugin folder to serve [default: .plugins]")),
-    (
-        "validate",
-        Some("Folder to check when --path is not given [default: .plugins]"),
-    ),
-    ("lock", None),
-    ("completions", None),
-];
-
-/// The command line, with each subcommand's own `--plugin-dir` help (a
-/// global flag has one help text; each command reads it differently).
-pub fn command() -> clap::Command {
-    use clap::CommandFactory;
-    let mut cmd = Cli::command();
-    // Built first so the global flag has been copied into every subcommand.
-    cmd.build();
-    for (name, help) in PLUGIN_DIR_HELP {
-        cmd = cmd.mut_subcommand(name, |sub| {
-            sub.mut_arg("plugin_dir", |arg| match help {
-                Some(h) => arg.help(*h),
-                None => arg.hide(true),
-            })
-        });
-    }
-    cmd
-}
-
-/// Parses the process arguments (exits 2 with clap's message on bad usage).
-pub fn parse() -> Cli {
-    use clap::FromArgMatches;
-    let matches = command().get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Plugin folder to act on [default: per command, see its --help]
+    /// Plugin folder to act on [default: per command, see its --help; lock
+    /// and completions do not use it]
     #[arg(long, global = true, env = "OPTIMUS_PLUGIN_DIR", value_name = "DIR")]
     pub plugin_dir: Option<PathBuf>,
     /// How to print results

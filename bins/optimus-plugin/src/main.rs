@@ -7,8 +7,10 @@ mod cmd;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    let cli = cli::parse();
+    let cli = cli::Cli::parse();
     cli::init_logging(&cli.global);
     match cmd::run(cli) {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::CommandFactory;
 use clap_complete::Shell;
 
 const BIN_NAME: &str = "optimus-plugin";
@@ -20,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut cmd = crate::cli::command();
+    let mut cmd = crate::cli::Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, BIN_NAME, &mut script);
     if args.shell == Shell::Bash {

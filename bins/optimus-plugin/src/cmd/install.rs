@@ -21,7 +21,9 @@ use crate::cli::{Global, Output};
 /// again. A failed install changes nothing a reader can see.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 installed or up to date, 1 the work failed (network after \
+    after_help = "--plugin-dir: default the config's plugin_dir, else .plugins.
+
+Exit codes: 0 installed or up to date, 1 the work failed (network after \
 retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config.
 
 Examples:

@@ -14,7 +14,9 @@ use crate::cli::{Global, Output};
 /// document `{"plugin_dir", "generation", "plugins": [...]}`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 listed (also when nothing is installed), 1 the receipts \
+    after_help = "--plugin-dir: default the plugin_dir of --config, else .plugins.
+
+Exit codes: 0 listed (also when nothing is installed), 1 the receipts \
 cannot be read, 2 bad usage or config.
 
 Example:

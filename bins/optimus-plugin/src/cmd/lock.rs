@@ -14,7 +14,9 @@ use crate::cli::{Global, Output};
 /// `install --locked` refuses any artifact it does not pin.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 written, 1 an artifact could not be fetched, 2 bad usage \
+    after_help = "--plugin-dir is not used: the lock file goes beside the config.
+
+Exit codes: 0 written, 1 an artifact could not be fetched, 2 bad usage \
 or config.
 
 Example:

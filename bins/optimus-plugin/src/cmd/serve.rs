@@ -18,7 +18,9 @@ use crate::cli::{Global, Output, UsageError};
 /// without a restart. Stops cleanly on SIGTERM or Ctrl-C.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 stopped by a signal, 1 cannot listen or serve, 2 bad usage.
+    after_help = "--plugin-dir: default .plugins (no config is read for it).
+
+Exit codes: 0 stopped by a signal, 1 cannot listen or serve, 2 bad usage.
 
 Example:
   optimus-plugin serve --addr 0.0.0.0:9100 --plugin-dir /var/lib/optimus/.plugins"

@@ -19,7 +19,9 @@ use crate::cli::{Global, Output, UsageError};
 /// Nothing changes if anything fails.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 synced or up to date, 1 the work failed (network after \
+    after_help = "--plugin-dir: default .plugins (no config is read for it).
+
+Exit codes: 0 synced or up to date, 1 the work failed (network after \
 retries, server refused, invalid archive or plugin), 2 bad usage or config.
 
 Examples:

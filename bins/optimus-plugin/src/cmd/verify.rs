@@ -12,7 +12,9 @@ use crate::cli::{Global, Output};
 /// one.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 every file matches, 1 a file changed, is missing or is \
+    after_help = "--plugin-dir: default the plugin_dir of --config, else .plugins.
+
+Exit codes: 0 every file matches, 1 a file changed, is missing or is \
 extra (each one named), 2 bad usage or config.
 
 Example:
