@@ -256,6 +256,15 @@ mod tests {
     }
 
     #[test]
+    fn the_machine_right_after_a_macro_keeps_its_credentials() {
+        let n = Netrc::parse(
+            "macdef init\ncd /pub\nbinary\n\nmachine b.example login bob password pb\n",
+        );
+        assert_eq!(password(&n, "b.example"), Some("pb"));
+        assert!(n.lookup("other").is_none());
+    }
+
+    #[test]
     fn a_macro_at_the_end_of_the_file_ends_there() {
         let n = Netrc::parse("machine a login x password y\nmacdef m\necho hi");
         assert_eq!(password(&n, "a"), Some("y"));
