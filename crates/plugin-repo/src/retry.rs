@@ -30,7 +30,7 @@ impl Backoff {
         let now = Instant::now();
         let deadline = now
             .checked_add(budget.min(Self::MAX_BUDGET))
-            .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+            .or_else(|| now.checked_add(Duration::from_hours(24)))
             .unwrap_or(now);
         Self {
             base,
@@ -41,7 +41,7 @@ impl Backoff {
     }
 
     /// The longest budget honoured (100 years): effectively "no deadline".
-    pub const MAX_BUDGET: Duration = Duration::from_secs(100 * 365 * 86_400);
+    pub const MAX_BUDGET: Duration = Duration::from_hours(100 * 365 * 24);
 
     /// Attempts made so far (calls to [`Backoff::next_delay`]).
     pub fn attempts(&self) -> u32 {
@@ -155,7 +155,7 @@ mod tests {
             Duration::from_millis(1),
             Duration::MAX,
         );
-        assert!(b.remaining() > Duration::from_secs(365 * 86_400));
+        assert!(b.remaining() > Duration::from_hours(365 * 24));
         assert!(b.next_delay(None).is_some());
         let b = Backoff::new(
             Duration::ZERO,
