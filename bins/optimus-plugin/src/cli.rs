@@ -18,7 +18,8 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Plugin folder to act on [default: the config's plugin_dir, else .plugins]
+    /// Plugin folder to act on [default: per command, see its --help; lock
+    /// and completions do not use it]
     #[arg(long, global = true, env = "OPTIMUS_PLUGIN_DIR", value_name = "DIR")]
     pub plugin_dir: Option<PathBuf>,
     /// How to print results

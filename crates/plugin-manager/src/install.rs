@@ -343,7 +343,7 @@ pub async fn install(
         artifacts: ordered,
     };
     let receipts_path = set.root().join(RECEIPTS_FILE);
-    std::fs::write(&receipts_path, all.to_json()).map_err(Error::io("writing", &receipts_path))?;
+    std::fs::write(&receipts_path, all.to_json()?).map_err(Error::io("writing", &receipts_path))?;
     drop(tmp);
     layout.publish(&staging.path, &generation, flush.as_ref())?;
     staging.disarm();

@@ -107,15 +107,67 @@ impl LockFile {
         }
         out.push_str("artifacts:\n");
         for a in &sorted {
-            let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
             let _ = write!(
                 out,
                 "  - source: {}\n    sha256: {}\n    size: {}\n",
-                q(&a.source),
-                q(&a.sha256),
+                quoted(&a.source),
+                quoted(&a.sha256),
                 a.size
             );
         }
         out
+    }
+}
+
+/// `s` as a YAML double-quoted scalar: every character kept, `"`, `\` and
+/// control characters escaped (cannot fail, unlike a serialiser call).
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_spelling_survives_the_round_trip() {
+        let sources = [
+            "dist:a.tar.gz",
+            "dist:with \"quotes\" and \\ back\\slash",
+            "dist:line\nbreak\ttab\u{7}bell\u{85}next",
+            "https://h/ünïcødé/🦀.zip",
+            "dist:#not-a-comment: {x}",
+        ];
+        let lock = LockFile {
+            artifacts: sources
+                .iter()
+                .map(|s| LockedArtifact {
+                    source: (*s).to_owned(),
+                    sha256: "ab".repeat(32),
+                    size: 1,
+                })
+                .collect(),
+        };
+        let back = LockFile::from_str(&lock.to_yaml(), "t.lock").unwrap();
+        let mut want: Vec<&str> = sources.to_vec();
+        want.sort_unstable();
+        let got: Vec<&str> = back.artifacts.iter().map(|a| a.source.as_str()).collect();
+        assert_eq!(got, want);
     }
 }

@@ -93,11 +93,13 @@ impl Receipts {
             .map_err(|e| Error::State(format!("{}: unreadable receipts: {e}", path.display())))
     }
 
-    /// The receipts as pretty JSON.
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+    /// The receipts as pretty JSON. An error (never an empty file) if
+    /// they cannot be serialised.
+    pub fn to_json(&self) -> Result<String> {
+        let mut s = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::State(format!("cannot serialise the receipts: {e}")))?;
         s.push('\n');
-        s
+        Ok(s)
     }
 
     /// The receipt of `source`, if that artifact is in the set.

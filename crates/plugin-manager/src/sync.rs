@@ -39,11 +39,30 @@ use crate::sync_error::SyncError;
 /// assert_eq!(c.host.as_deref(), Some("localhost:9100"));
 /// # Ok::<(), plugin_manager::SyncError>(())
 /// ```
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// `Debug` leaves out any `user:password@` of the host.
+#[derive(Clone, Default, Deserialize)]
 pub struct ClientConfig {
     /// The Optimus server, `host[:port]` or a URL.
     #[serde(default)]
     pub host: Option<String>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = self.host.as_deref().map(|h| match h.rsplit_once('@') {
+            Some((userinfo, rest)) => {
+                let scheme = userinfo.split_once("://").map_or("", |(s, _)| s);
+                if scheme.is_empty() {
+                    rest.to_owned()
+                } else {
+                    format!("{scheme}://{rest}")
+                }
+            }
+            None => h.to_owned(),
+        });
+        f.debug_struct("ClientConfig").field("host", &host).finish()
+    }
 }
 
 impl ClientConfig {
@@ -116,7 +135,17 @@ pub fn redact(url: &Url) -> String {
 }
 
 /// What to sync, from where, with which limits.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the URL without user info or query (they may hold a
+/// password or a signature):
+///
+/// ```
+/// let url = url::Url::parse("https://u:hunter2@h/plugins?sig=abc").unwrap();
+/// let opts = plugin_manager::sync::SyncOptions::new(url, ".plugins");
+/// let shown = format!("{opts:?}");
+/// assert!(shown.contains("https://h/plugins") && !shown.contains("hunter2") && !shown.contains("sig=abc"));
+/// ```
+#[derive(Clone)]
 pub struct SyncOptions {
     /// The archive URL (see [`plugins_url`]).
     pub url: Url,
@@ -132,6 +161,23 @@ pub struct SyncOptions {
     pub max_attempts: u32,
     /// How long to wait for another sync on the same folder.
     pub lock_wait: Duration,
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        f.debug_struct("SyncOptions")
+            .field("url", &redact(&url))
+            .field("plugin_dir", &self.plugin_dir)
+            .field("limits", &self.limits)
+            .field("timeout", &self.timeout)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_attempts", &self.max_attempts)
+            .field("lock_wait", &self.lock_wait)
+            .finish()
+    }
 }
 
 impl SyncOptions {
@@ -575,6 +621,22 @@ mod tests {
         assert!(plugins_url("ftp://h").unwrap_err().is_config());
         let u = plugins_url("http://user:sentinel-pw@h:1").unwrap();
         assert!(!redact(&u).contains("sentinel-pw"));
+    }
+
+    #[test]
+    fn debug_never_shows_url_credentials() {
+        let c = ClientConfig {
+            host: Some("https://user:sentinel-pw@h:1".into()),
+        };
+        assert_eq!(
+            format!("{c:?}"),
+            r#"ClientConfig { host: Some("https://h:1") }"#
+        );
+        let mut url = plugins_url("http://user:sentinel-pw@h:1").unwrap();
+        url.set_query(Some("sig=sentinel-sig"));
+        let shown = format!("{:?}", SyncOptions::new(url, "p"));
+        assert!(shown.contains("http://h:1/plugins"), "{shown}");
+        assert!(!shown.contains("sentinel"), "{shown}");
     }
 
     #[test]

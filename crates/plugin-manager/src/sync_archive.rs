@@ -360,7 +360,7 @@ pub fn read_archive(
             .min(limits.max_total_bytes.saturating_sub(total));
         let mut contents = Vec::with_capacity(usize::try_from(entry.size().min(room)).unwrap_or(0));
         (&mut entry)
-            .take(room + 1)
+            .take(room.saturating_add(1))
             .read_to_end(&mut contents)
             .map_err(|e| bad(format!("entry {raw_name:?}: {e}")))?;
         let got = contents.len() as u64;

@@ -90,7 +90,20 @@ pub enum ProviderSettings {
 }
 
 /// `type: http` settings.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows the URL without user info, query or fragment (they may
+/// hold a password or a signature):
+///
+/// ```
+/// let cfg = plugin_repo::HttpConfig {
+///     url: "https://u:hunter2@plugins.example.org/p/?sig=abc".into(),
+///     ..Default::default()
+/// };
+/// let shown = format!("{cfg:?}");
+/// assert!(shown.contains("https://plugins.example.org/p/"));
+/// assert!(!shown.contains("hunter2") && !shown.contains("sig=abc"));
+/// ```
+#[derive(Clone, Default)]
 pub struct HttpConfig {
     /// Base URL (`http://` or `https://`); artifact paths are joined to it.
     /// Its query string (e.g. a SAS token) is sent with every request.
@@ -100,6 +113,20 @@ pub struct HttpConfig {
     /// Whether `.netrc` credentials are used when `auth` is empty
     /// (default: true, as go-getter does).
     pub netrc: bool,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = url::Url::parse(self.url.trim()).map_or_else(
+            |_| "<not a valid URL; not shown>".to_owned(),
+            |u| crate::source::redacted_url(&u),
+        );
+        f.debug_struct("HttpConfig")
+            .field("url", &url)
+            .field("auth", &self.auth)
+            .field("netrc", &self.netrc)
+            .finish()
+    }
 }
 
 /// Credentials for an http provider. At most one of `bearer` and `basic`;

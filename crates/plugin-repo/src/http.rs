@@ -335,9 +335,16 @@ impl HttpProvider {
             && url.port_or_known_default() == self.base.port_or_known_default()
     }
 
+    /// Credentials for a request to `url`: the configured ones, else the
+    /// `.netrc` entry of the base URL's host (`default` included), and only
+    /// when `url` is on the base URL's origin. A redirect to another host
+    /// gets none, whatever `.netrc` says about that host.
     fn auth_headers(&self, url: &Url) -> HeaderMap {
         let mut h = HeaderMap::new();
-        if self.same_origin(url) && !self.creds.is_empty() {
+        if !self.same_origin(url) {
+            return h;
+        }
+        if !self.creds.is_empty() {
             if let Some(a) = &self.creds.authorization
                 && let Ok(v) = sensitive(a, &self.name, "auth")
             {
@@ -348,7 +355,7 @@ impl HttpProvider {
                     h.insert(n.clone(), v);
                 }
             }
-        } else if let (Some(netrc), Some(host)) = (&self.netrc, url.host_str())
+        } else if let (Some(netrc), Some(host)) = (&self.netrc, self.base.host_str())
             && let Some(e) = netrc.lookup(host)
             && let Ok(v) = sensitive(
                 &basic_value(e.login.expose_secret(), e.password.expose_secret()),
@@ -356,14 +363,13 @@ impl HttpProvider {
                 ".netrc",
             )
         {
-            // .netrc holds per-host credentials: each host gets its own.
             h.insert(header::AUTHORIZATION, v);
         }
         h
     }
 
-    /// Sends one request, following redirects by hand so credentials only
-    /// go to the base URL's origin.
+    /// Sends one request, following redirects by hand so credentials (the
+    /// config's and `.netrc`'s) only go to the base URL's origin.
     async fn send(
         &self,
         method: Method,

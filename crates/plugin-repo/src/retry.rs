@@ -23,15 +23,25 @@ pub struct Backoff {
 
 impl Backoff {
     /// `base` is the first delay ceiling, doubled each attempt up to `cap`;
-    /// no delay is handed out that would end past `budget` from now.
+    /// no delay is handed out that would end past `budget` from now. A
+    /// budget too large for the clock (e.g. `Duration::MAX`) is capped at
+    /// [`Backoff::MAX_BUDGET`] instead of overflowing.
     pub fn new(base: Duration, cap: Duration, budget: Duration) -> Self {
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(budget.min(Self::MAX_BUDGET))
+            .or_else(|| now.checked_add(Duration::from_hours(24)))
+            .unwrap_or(now);
         Self {
             base,
             cap,
-            deadline: Instant::now() + budget,
+            deadline,
             attempt: 0,
         }
     }
+
+    /// The longest budget honoured (100 years): effectively "no deadline".
+    pub const MAX_BUDGET: Duration = Duration::from_hours(100 * 365 * 24);
 
     /// Attempts made so far (calls to [`Backoff::next_delay`]).
     pub fn attempts(&self) -> u32 {
@@ -57,7 +67,7 @@ impl Backoff {
             .base
             .saturating_mul(1u32 << self.attempt.min(20))
             .min(self.cap);
-        self.attempt += 1;
+        self.attempt = self.attempt.saturating_add(1);
         let delay = if let Some(d) = retry_after {
             d.min(self.cap)
         } else {
@@ -136,6 +146,23 @@ mod tests {
             Duration::from_millis(50),
         );
         assert_eq!(b.next_delay(Some(Duration::from_secs(1))), None);
+    }
+
+    #[test]
+    fn a_budget_too_large_for_the_clock_is_capped_not_a_panic() {
+        let mut b = Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(1),
+            Duration::MAX,
+        );
+        assert!(b.remaining() > Duration::from_hours(365 * 24));
+        assert!(b.next_delay(None).is_some());
+        let b = Backoff::new(
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::from_secs(u64::MAX),
+        );
+        assert!(b.remaining() <= Backoff::MAX_BUDGET);
     }
 
     #[test]

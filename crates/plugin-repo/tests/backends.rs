@@ -351,6 +351,63 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
     assert_eq!(seen.as_deref(), Some("Basic YWxpY2U6cHc="));
 }
 
+/// `.netrc` credentials, `default` ones included, go to the host the
+/// request was for: a redirect to another host (here `localhost` instead
+/// of `127.0.0.1`) gets none, even when `.netrc` names that host.
+#[tokio::test]
+async fn http_netrc_credentials_never_follow_a_redirect_to_another_host() {
+    let target = HttpBackend::start(None).await;
+    target.put("x.bin", 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = http_server::Srv {
+        root: dir.path().to_path_buf(),
+        token: None,
+        queries: Arc::default(),
+        auth_seen: Arc::default(),
+        redirect_to: Some(format!("http://localhost:{}", target.addr.port())),
+    };
+    let addr = http_server::start(srv.clone()).await;
+    for netrc in [
+        format!("default login anon password {SENTINEL}\n"),
+        format!(
+            "machine localhost login bob password {SENTINEL}\n\
+             default login anon password {SENTINEL}\n"
+        ),
+    ] {
+        std::fs::write(dir.path().join("netrc"), &netrc).unwrap();
+        let ctx = test_ctx(dir.path()).with_env(env_of(&[(
+            "NETRC",
+            dir.path().join("netrc").to_string_lossy().into_owned(),
+        )]));
+        // Form 1 (a provider) and form 2 (a source URL) alike.
+        let providers = [
+            config(&format!(
+                "type: http\nname: web\nurl: http://{addr}/base/\n"
+            ))
+            .build(&ctx)
+            .unwrap(),
+            plugin_repo::Source::parse(&format!("http://{addr}/base/x.bin"), dir.path())
+                .unwrap()
+                .provider(&ctx)
+                .unwrap(),
+        ];
+        for p in providers {
+            let (n, _) = common::drain(p.as_ref(), "x.bin").await.unwrap();
+            assert_eq!(n, 10);
+            let first = srv.auth_seen.lock().unwrap().last().cloned().flatten();
+            assert!(
+                first.is_some_and(|a| a.starts_with("Basic ")),
+                "the original host gets the .netrc entry ({netrc:?})"
+            );
+            let seen = target.srv.auth_seen.lock().unwrap().clone();
+            assert!(
+                seen.iter().all(Option::is_none),
+                "the redirect target saw credentials: {seen:?} ({netrc:?})"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn http_paths_are_joined_and_escaped_and_query_kept() {
     let b = HttpBackend::start(None).await;

@@ -232,3 +232,14 @@ fn bad_sources_are_named() {
         "{e}"
     );
 }
+
+#[test]
+fn debug_of_a_provider_never_shows_url_credentials_or_signatures() {
+    let ps = parse(
+        "providers:\n  - type: http\n    name: web\n    url: https://svc:url-pass-SENTINEL@plugins.example.org/p/?sv=2024&sig=sas-SENTINEL\n    auth:\n      bearer: bearer-SENTINEL\n",
+    )
+    .unwrap();
+    let shown = format!("{:?} {:#?}", ps[0], ps[0]);
+    assert!(!shown.contains("SENTINEL"), "{shown}");
+    assert!(shown.contains("plugins.example.org"), "{shown}");
+}

@@ -113,7 +113,11 @@ pub async fn collect_assets(
             actual: listed.len() as u64,
         });
     }
-    let listed_bytes: u64 = listed.iter().map(|o| o.size).sum();
+    // Sizes come from the store's listing: a hostile or broken store may
+    // claim anything, so the sum saturates instead of overflowing.
+    let listed_bytes = listed
+        .iter()
+        .fold(0u64, |sum, o| sum.saturating_add(o.size));
     if listed_bytes > limits.max_bytes {
         return Err(BootError::Limit {
             what: "total size of asset files in bytes",
@@ -165,6 +169,37 @@ fn relative_to<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three sparse files of 2^63-1 bytes each (tmpfs allows that size)
+    /// list as more than u64::MAX bytes in all: the limit check reports it
+    /// instead of overflowing, and nothing is read.
+    #[tokio::test]
+    async fn listed_sizes_beyond_u64_are_a_limit_error_not_an_overflow() {
+        let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("no /dev/shm: sparse-file case not run");
+            return;
+        };
+        let job = dir.path().join("job1");
+        std::fs::create_dir(&job).unwrap();
+        for name in ["a.bin", "b.bin", "c.bin"] {
+            let f = std::fs::File::create(job.join(name)).unwrap();
+            f.set_len(u64::MAX >> 1).unwrap();
+        }
+        let ctx = ProviderContext::new(dir.path());
+        let url = format!("file://{}/", job.display());
+        let src = AssetSource::open(&url, dir.path(), &ctx).unwrap();
+        let err = collect_assets(&src, &Limits::default()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BootError::Limit {
+                    actual: u64::MAX,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
 
     #[test]
     fn relative_paths() {

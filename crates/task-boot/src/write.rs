@@ -147,8 +147,10 @@ pub fn write_inputs(
         envs: plan.env_count as u64,
         secrets: plan.secret_count as u64,
     };
-    let marker_json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
-    write_new(&root.join(MARKER_FILE), &marker_json, FILE_MODE)?;
+    let marker_path = root.join(MARKER_FILE);
+    let marker_json = serde_json::to_vec_pretty(&marker)
+        .map_err(|e| BootError::io("serialising", &marker_path, e.into()))?;
+    write_new(&marker_path, &marker_json, FILE_MODE)?;
 
     // One flush for everything in the staging folder, then the switch.
     flush

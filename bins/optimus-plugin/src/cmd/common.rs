@@ -65,7 +65,9 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Progress bars on a terminal, plain (or JSON) log lines otherwise.
+/// Progress bars on a terminal, plain (or JSON) log lines otherwise. The
+/// lines are info-level log lines: shown with `-v` (or `RUST_LOG=info`),
+/// not by default, which shows warnings and errors only.
 pub fn reporter(global: &Global) -> Arc<dyn Reporter> {
     if global.log_format == LogFormat::Text && std::io::stderr().is_terminal() {
         Arc::new(Bars::default())
@@ -131,6 +133,10 @@ struct Lines {
 
 impl Lines {
     fn line(&self, message: &str, fields: &[(&str, serde_json::Value)]) {
+        // The same filter as every other log line (-v, RUST_LOG).
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return;
+        }
         if self.json {
             let mut obj = serde_json::Map::new();
             obj.insert("timestamp".into(), jiff_now().into());
@@ -207,6 +213,10 @@ impl Reporter for Lines {
     }
 }
 
+/// The largest `--retry-deadline`: a week is already "keep trying"; larger
+/// values are refused (exit 2) rather than overflowing the clock.
+const MAX_RETRY_DEADLINE_SECS: u64 = 7 * 86_400;
+
 /// Where artifacts come from and how they are fetched: shared by `install`
 /// and `lock`, so both read the same flags and environment.
 #[derive(Debug, clap::Args)]
@@ -220,12 +230,13 @@ pub struct FetchArgs {
     )]
     pub artifacts: Vec<String>,
     /// Give up on an artifact after this many seconds without progress
-    /// (transient errors are retried until then)
+    /// (transient errors are retried until then; at most 604800, a week)
     #[arg(
         long,
         env = "OPTIMUS_PLUGIN_RETRY_DEADLINE",
         default_value_t = 180,
-        value_name = "SECS"
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(0..=MAX_RETRY_DEADLINE_SECS)
     )]
     pub retry_deadline: u64,
     /// Downloads at once

@@ -12,10 +12,26 @@ use super::common::{
 };
 use crate::cli::{Global, Output};
 
-/// Install the plugins of a config into the plugin folder.
+/// Install exactly the configured plugin set, atomically.
 ///
-/// Example: `optimus-plugin install -c /etc/optimus/optimus.yaml`
+/// Fetches every artifact of the config's `plugins:` and `plugin:` sections
+/// (and --artifacts), checks its sha256 pin if any, unpacks it and switches
+/// the plugin folder to the new set in one step. Plugins no longer in the
+/// config are gone from the new set; unchanged artifacts are not fetched
+/// again. A failed install changes nothing a reader can see.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir: default the config's plugin_dir, else .plugins.
+
+Exit codes: 0 installed or up to date, 1 the work failed (network after \
+retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config.
+
+Examples:
+  optimus-plugin install -c /etc/optimus/optimus.yaml
+  optimus-plugin install -c optimus.yaml --dry-run     # print the plan, change nothing
+  optimus-plugin install -c optimus.yaml --locked      # every artifact must be pinned
+  optimus-plugin install --rollback --plugin-dir /app/plugins"
+)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct Args {
     /// The Optimus server config (its `plugins:` and `plugin:` sections)
@@ -104,16 +120,16 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             rep,
         ))
         .map_err(lib_err)?;
-    render(global, &report, args.dry_run);
+    render(global, &report, args.dry_run)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(global: &Global, report: &InstallReport, dry_run: bool) {
+fn render(global: &Global, report: &InstallReport, dry_run: bool) -> anyhow::Result<()> {
     if global.output == Output::Json {
-        let mut v = serde_json::to_value(report).unwrap_or_default();
+        let mut v = serde_json::to_value(report)?;
         v["dry_run"] = dry_run.into();
         println!("{v}");
-        return;
+        return Ok(());
     }
     let p = &report.plan;
     for item in &p.items {
@@ -142,4 +158,5 @@ fn render(global: &Global, report: &InstallReport, dry_run: bool) {
     } else {
         println!("{}: up to date ({summary})", report.plugin_dir.display());
     }
+    Ok(())
 }

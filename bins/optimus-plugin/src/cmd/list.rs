@@ -10,8 +10,18 @@ use crate::cli::{Global, Output};
 
 /// List installed plugins: name, type, version, image, source, sha256, install time.
 ///
-/// Example: `optimus-plugin list --plugin-dir /app/plugins --output json`
+/// Read from the receipts of the installed set; with --output json, one
+/// document `{"plugin_dir", "generation", "plugins": [...]}`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir: default the plugin_dir of --config, else .plugins.
+
+Exit codes: 0 listed (also when nothing is installed), 1 the receipts \
+cannot be read, 2 bad usage or config.
+
+Example:
+  optimus-plugin list --plugin-dir /app/plugins --output json"
+)]
 pub struct Args {
     /// Take the plugin folder from this config (when --plugin-dir is not given)
     #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
@@ -64,7 +74,9 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 } else {
                     s(&r["name"])
                 };
-                let sha = s(&r["sha256"]);
+                // The receipts file may be edited by hand: cut by
+                // characters, never inside one.
+                let sha: String = s(&r["sha256"]).chars().take(12).collect();
                 println!(
                     "{:<20} {:<5} {:<10} {:<40} {:<32} {:<14} {}",
                     name,
@@ -72,7 +84,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                     s(&r["version"]),
                     s(&r["image"]),
                     s(&r["source"]),
-                    &sha[..sha.len().min(12)],
+                    sha,
                     s(&r["installed_at"]),
                 );
             }

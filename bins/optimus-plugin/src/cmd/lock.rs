@@ -9,8 +9,19 @@ use crate::cli::{Global, Output};
 
 /// Download every artifact of the config and pin its sha256 in a lock file.
 ///
-/// Example: `optimus-plugin lock -c optimus.yaml && git add optimus-plugins.lock`
+/// Writes optimus-plugins.lock (source, sha256, size of each artifact)
+/// beside the config; `install` checks every artifact against it, and
+/// `install --locked` refuses any artifact it does not pin.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir is not used: the lock file goes beside the config.
+
+Exit codes: 0 written, 1 an artifact could not be fetched, 2 bad usage \
+or config.
+
+Example:
+  optimus-plugin lock -c optimus.yaml && git add optimus-plugins.lock"
+)]
 pub struct Args {
     /// The Optimus server config
     #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]

@@ -16,24 +16,19 @@ mod sync;
 mod validate;
 mod verify;
 
-/// The subcommands.
+/// The subcommands. Each one's help (summary, details, exit codes,
+/// examples) is the doc comment of its `Args` struct: a doc comment on a
+/// variant here would replace it, so the variants have none.
 #[derive(Debug, Subcommand)]
+#[allow(missing_docs)]
 pub enum Command {
-    /// Print a shell completion script
     Completions(completions::Args),
-    /// Install exactly the configured plugin set, atomically
     Install(install::Args),
-    /// List installed plugins
     List(list::Args),
-    /// Pin every artifact's sha256 in optimus-plugins.lock
     Lock(lock::Args),
-    /// Check installed files against the receipts
     Verify(verify::Args),
-    /// Serve the installed YAML plugins to `sync` clients over HTTP
     Serve(serve::Args),
-    /// Replace the local YAML plugins with the server's
     Sync(sync::Args),
-    /// Check YAML plugins: every problem with its line and column
     Validate(validate::Args),
 }
 

@@ -9,12 +9,22 @@ use plugin_manager::serve::{PluginServer, run_until};
 
 use crate::cli::{Global, Output, UsageError};
 
-/// Serve the YAML plugins of the plugin folder over HTTP: `GET /plugins`
-/// (zip with ETag), `GET /plugins/index.json`, `GET /healthz`.
+/// Serve the installed YAML plugins to `sync` clients over HTTP.
+///
+/// Endpoints: `GET /plugins` (a zip with ETag, as the Optimus server
+/// serves it), `GET /plugins/index.json`, `GET /healthz`.
 ///
 /// The folder is re-read when it changes, so a new install is served
 /// without a restart. Stops cleanly on SIGTERM or Ctrl-C.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir: default .plugins (no config is read for it).
+
+Exit codes: 0 stopped by a signal, 1 cannot listen or serve, 2 bad usage.
+
+Example:
+  optimus-plugin serve --addr 0.0.0.0:9100 --plugin-dir /var/lib/optimus/.plugins"
+)]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port)
     #[arg(

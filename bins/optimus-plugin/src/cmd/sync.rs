@@ -18,6 +18,16 @@ use crate::cli::{Global, Output, UsageError};
 /// atomically. Binaries and other files in the plugin folder are kept.
 /// Nothing changes if anything fails.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir: default .plugins (no config is read for it).
+
+Exit codes: 0 synced or up to date, 1 the work failed (network after \
+retries, server refused, invalid archive or plugin), 2 bad usage or config.
+
+Examples:
+  optimus-plugin sync -c optimus.yaml
+  optimus-plugin sync --host optimus.example.org:9100"
+)]
 pub struct Args {
     /// Client config (optimus.yaml) with the server's `host:`
     #[arg(short = 'c', long, env = "OPTIMUS_CONFIG", value_name = "FILE")]
@@ -42,8 +52,13 @@ pub struct Args {
     )]
     attempts: u32,
     /// Largest accepted archive download, in bytes
-    #[arg(long, env = "OPTIMUS_SYNC_MAX_BYTES", value_name = "BYTES")]
-    max_bytes: Option<u64>,
+    #[arg(
+        long,
+        env = "OPTIMUS_SYNC_MAX_BYTES",
+        value_name = "BYTES",
+        default_value_t = plugin_manager::sync_archive::ArchiveLimits::default().max_download_bytes
+    )]
+    max_bytes: u64,
 }
 
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
@@ -76,9 +91,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let mut opts = SyncOptions::new(url, plugin_dir);
     opts.timeout = Duration::from_secs(args.timeout);
     opts.max_attempts = args.attempts;
-    if let Some(max) = args.max_bytes {
-        opts.limits.max_download_bytes = max;
-    }
+    opts.limits.max_download_bytes = args.max_bytes;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

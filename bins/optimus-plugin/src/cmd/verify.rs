@@ -6,11 +6,20 @@ use std::process::ExitCode;
 use super::common::{lib_err, plugin_dir};
 use crate::cli::{Global, Output};
 
-/// Check installed files against the receipts; exit 1 naming every changed,
-/// missing or extra file.
+/// Check installed files against the receipts.
 ///
-/// Example: `optimus-plugin verify --plugin-dir /app/plugins`
+/// Re-hashes every installed file and names each changed, missing or extra
+/// one.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--plugin-dir: default the plugin_dir of --config, else .plugins.
+
+Exit codes: 0 every file matches, 1 a file changed, is missing or is \
+extra (each one named), 2 bad usage or config.
+
+Example:
+  optimus-plugin verify --plugin-dir /app/plugins"
+)]
 pub struct Args {
     /// Take the plugin folder from this config (when --plugin-dir is not given)
     #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
