@@ -36,7 +36,7 @@ started=$SECONDS
 # The protocol optimus-init uses to reach the stand-in server. `grpc` (its
 # default, upstream's) once optimus-init speaks it; until then `rest`,
 # which points OPTIMUS_HOST at the REST port and adds OPTIMUS_PROTOCOL=rest.
-PROTOCOL=rest
+PROTOCOL=grpc
 
 AIRFLOW_VERSION=2.10.5
 KUBERNETES_PROVIDER_VERSION=10.8.2

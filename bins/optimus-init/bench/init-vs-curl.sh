@@ -29,7 +29,7 @@ PY
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 "$WORK/srv.py" "$WORK/reply.json" "$PORT" & SRV=$!
 sleep 1
-export OPTIMUS_HOST=127.0.0.1:$PORT PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00Z \
+export OPTIMUS_PROTOCOL=rest OPTIMUS_HOST=127.0.0.1:$PORT PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00Z \
        INSTANCE_TYPE=task INSTANCE_NAME=bq2bq JOB_DIR=$WORK/data
 URL="http://127.0.0.1:$PORT/api/v1beta1/project/p/job/j/run_input"
 BODY='{"scheduled_at":"2026-11-23T00:00:00Z","instance_name":"bq2bq","instance_type":"TYPE_TASK"}'

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Init container of an Optimus job run: fetch the run's inputs \
 (env, secrets, files) from the Optimus server and write them to JOB_DIR/in";
@@ -23,18 +23,34 @@ or, without a shell:
 Exit codes: 0 done, 1 the work failed (network after retries, server refused,
 unsafe input), 2 bad usage or settings.
 
-Example:
-  OPTIMUS_HOST=optimus:9100 PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00Z \\
-  INSTANCE_TYPE=task INSTANCE_NAME=bq2bq optimus-init --job-dir /data";
+Example (the env upstream's DAG sets; OPTIMUS_HOST is the server's gRPC port):
+  OPTIMUS_HOST=optimus:9100 PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00+00:00 \\
+  DAG_RUN_ID=scheduled__2026-11-23T00:00:00+00:00 INSTANCE_TYPE=task INSTANCE_NAME=bq2bq \\
+  JOB_DIR=/data optimus-init";
 
 /// `optimus-init` command line.
 #[derive(Debug, Parser)]
 #[command(name = "optimus-init", version, about = ABOUT, after_help = AFTER_HELP)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Optimus server: host:port (http:// assumed) or an http(s) URL.
+    /// Optimus server: host:port or http://host:port (plaintext), or
+    /// https://host:port (TLS). For gRPC its gRPC port, for REST its HTTP
+    /// port (a base path allowed).
     #[arg(long, env = "OPTIMUS_HOST", value_name = "HOST")]
     pub host: Option<String>,
+    /// The API to call: gRPC JobRunService.JobRunInput, as upstream's init
+    /// container does, or the REST gateway.
+    #[arg(long, env = "OPTIMUS_PROTOCOL", value_enum, default_value_t = ProtocolArg::Grpc)]
+    pub protocol: ProtocolArg,
+    /// gRPC only: the fork's service package to call; auto tries
+    /// gotocompany, raystack, odpf in turn while the server answers
+    /// UNIMPLEMENTED.
+    #[arg(long = "grpc-package", env = "OPTIMUS_GRPC_PACKAGE", value_enum, default_value_t = PackageArg::Auto)]
+    pub grpc_package: PackageArg,
+    /// PEM CA certificates to trust for an https:// host, besides the
+    /// system's.
+    #[arg(long = "tls-ca-file", env = "OPTIMUS_TLS_CA_FILE", value_name = "PATH")]
+    pub tls_ca_file: Option<PathBuf>,
     /// Project name.
     #[arg(long, env = "PROJECT")]
     pub project: Option<String>,
@@ -50,8 +66,12 @@ pub struct Cli {
     /// Name of the task or hook (e.g. bq2bq).
     #[arg(long = "instance-name", env = "INSTANCE_NAME", value_name = "NAME")]
     pub instance_name: Option<String>,
-    /// Job run id (uuid); when unset, DAG_RUN_ID is used if set.
-    #[arg(long = "jobrun-id", env = "JOBRUN_ID", value_name = "ID")]
+    /// Airflow's run id (e.g. scheduled__2026-11-23T00:00:00+00:00), sent
+    /// as dag_run_id.
+    #[arg(long = "dag-run-id", env = "DAG_RUN_ID", value_name = "ID")]
+    pub dag_run_id: Option<String>,
+    /// Job run id, a UUID (anything else exits 2), sent as jobrun_id.
+    #[arg(long = "jobrun-id", env = "JOBRUN_ID", value_name = "UUID")]
     pub jobrun_id: Option<String>,
     /// The shared volume; inputs go to JOB_DIR/in.
     #[arg(
@@ -90,6 +110,10 @@ pub struct Cli {
         value_name = "PATH"
     )]
     pub termination_log: Option<PathBuf>,
+    /// Flush the inputs to disk (one syncfs) before publishing them; off by
+    /// default, as JOB_DIR is the pod's emptyDir and dies with it.
+    #[arg(long, env = "OPTIMUS_INIT_DURABLE")]
+    pub durable: bool,
     /// Also copy this binary to JOB_DIR/bin/optimus-init, for
     /// `optimus-init exec` in the executor container.
     #[arg(long = "install-launcher", env = "OPTIMUS_INIT_INSTALL_LAUNCHER")]
@@ -97,9 +121,9 @@ pub struct Cli {
     /// Log format.
     #[arg(long = "log-format", env = "OPTIMUS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Log debug details too.
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// Log debug details too (-vv: trace, the transport's too).
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
     /// Subcommand; without one, fetch and write the inputs.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -124,6 +148,49 @@ pub enum Command {
         )]
         command: Vec<OsString>,
     },
+}
+
+/// `--protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// gRPC over HTTP/2 (upstream's init container).
+    Grpc,
+    /// The REST gateway (JSON).
+    Rest,
+}
+
+impl From<ProtocolArg> for task_boot::Protocol {
+    fn from(p: ProtocolArg) -> Self {
+        match p {
+            ProtocolArg::Grpc => Self::Grpc,
+            ProtocolArg::Rest => Self::Rest,
+        }
+    }
+}
+
+/// `--grpc-package`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PackageArg {
+    /// Try gotocompany, raystack, odpf in turn.
+    Auto,
+    /// gotocompany.optimus.core.v1beta1 (goto/optimus).
+    Gotocompany,
+    /// raystack.optimus.core.v1beta1 (raystack/optimus).
+    Raystack,
+    /// odpf.optimus.core.v1beta1 (odpf/optimus).
+    Odpf,
+}
+
+impl PackageArg {
+    /// The pinned package, if any.
+    pub fn pinned(self) -> Option<task_boot::GrpcPackage> {
+        match self {
+            Self::Auto => None,
+            Self::Gotocompany => Some(task_boot::GrpcPackage::Gotocompany),
+            Self::Raystack => Some(task_boot::GrpcPackage::Raystack),
+            Self::Odpf => Some(task_boot::GrpcPackage::Odpf),
+        }
+    }
 }
 
 /// Log output format.

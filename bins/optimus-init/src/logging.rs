@@ -4,11 +4,11 @@ use tracing::level_filters::LevelFilter;
 
 use crate::cli::LogFormat;
 
-pub fn init(format: LogFormat, verbose: bool) {
-    let level = if verbose {
-        LevelFilter::DEBUG
-    } else {
-        LevelFilter::INFO
+pub fn init(format: LogFormat, verbose: u8) {
+    let level = match verbose {
+        0 => LevelFilter::INFO,
+        1 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)

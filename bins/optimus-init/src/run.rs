@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use task_boot::{BootError, FetchOptions, InstanceType, Limits, RunRequest};
+use task_boot::{BootError, Durability, FetchOptions, InstanceType, Limits, RunRequest};
 
 use crate::cli::Cli;
 use crate::termination;
@@ -69,10 +69,24 @@ fn request(cli: &Cli) -> Result<RunRequest, BootError> {
         "INSTANCE_NAME",
         "--instance-name",
     )?;
-    // The binary owns the environment: DAG_RUN_ID is the fallback run id.
-    let dag_run_id = std::env::var("DAG_RUN_ID").ok();
-    let run_id = cli.jobrun_id.as_deref().or(dag_run_id.as_deref());
-    RunRequest::new(host, project, job, at, ty, name, run_id)
+    RunRequest::new(host, project, job, at, ty, name)?
+        .with_jobrun_id(cli.jobrun_id.as_deref())?
+        .with_dag_run_id(cli.dag_run_id.as_deref())
+}
+
+fn fetch_options(cli: &Cli, limits: &Limits) -> Result<FetchOptions, BootError> {
+    let mut opts = FetchOptions::with_deadline(cli.deadline);
+    opts.protocol = cli.protocol.into();
+    opts.grpc_package = cli.grpc_package.pinned();
+    opts.max_reply_bytes = limits.max_reply_bytes();
+    if let Some(path) = &cli.tls_ca_file {
+        let pem = std::fs::read(path).map_err(|e| BootError::Setting {
+            name: "OPTIMUS_TLS_CA_FILE",
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        opts.ca_pem = Some(pem);
+    }
+    Ok(opts)
 }
 
 async fn work(cli: &Cli, started: Instant) -> Result<(), BootError> {
@@ -81,6 +95,7 @@ async fn work(cli: &Cli, started: Instant) -> Result<(), BootError> {
         max_files: cli.max_files,
         max_bytes: cli.max_bytes,
     };
+    let opts = fetch_options(cli, &limits)?;
     let assets = match &cli.assets {
         Some(raw) => {
             let ctx = plugin_context();
@@ -92,12 +107,15 @@ async fn work(cli: &Cli, started: Instant) -> Result<(), BootError> {
     let job_dir = cli.job_dir.as_path();
     let fingerprint = req.fingerprint(cli.assets.as_deref());
     tracing::info!(
-        url = req.url(),
+        host = %req.host_url(),
+        protocol = %opts.protocol,
         project = req.project(),
         job = req.job(),
         scheduled_at = req.scheduled_at(),
         instance_type = %req.instance_type(),
         instance_name = req.instance_name(),
+        dag_run_id = req.dag_run_id().unwrap_or(""),
+        jobrun_id = req.jobrun_id().unwrap_or(""),
         job_dir = %job_dir.display(),
         "optimus-init starting"
     );
@@ -133,10 +151,9 @@ async fn work(cli: &Cli, started: Instant) -> Result<(), BootError> {
         return Ok(());
     }
 
-    let mut opts = FetchOptions::with_deadline(cli.deadline);
-    opts.max_reply_bytes = limits.max_reply_bytes();
     let (input, stats) = task_boot::fetch_run_input(&req, &opts).await?;
     tracing::info!(
+        from = %stats.target,
         attempts = stats.attempts,
         reply_bytes = stats.reply_bytes,
         envs = input.envs.len(),
@@ -170,7 +187,12 @@ async fn work(cli: &Cli, started: Instant) -> Result<(), BootError> {
             "values hold \"<no value>\" (an unresolved template on the server); use --strict to fail instead"
         );
     }
-    let written = task_boot::write_inputs(job_dir, &plan, &fingerprint)?;
+    let durability = if cli.durable {
+        Durability::Sync
+    } else {
+        Durability::Rename
+    };
+    let written = task_boot::write_inputs(job_dir, &plan, &fingerprint, durability)?;
     tracing::info!(
         files = written.marker.files,
         bytes = written.marker.bytes,

@@ -1,5 +1,6 @@
-//! optimus-init end to end: a local Optimus server, the binary, and an
-//! executor process that shares only the job dir (the emptyDir).
+//! optimus-init end to end over the REST gateway (`--protocol rest`): a
+//! local Optimus server, the binary, and an executor process that shares
+//! only the job dir (the emptyDir). The gRPC default is in `grpc.rs`.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../../crates/task-boot/tests/support/server.rs"]
@@ -25,6 +26,7 @@ fn bin() -> Command {
 fn init(srv: &RunInputServer, job_dir: &Path) -> Command {
     let mut c = bin();
     c.env("OPTIMUS_HOST", srv.host())
+        .env("OPTIMUS_PROTOCOL", "rest")
         .env("PROJECT", "proj")
         .env("JOB_NAME", "job1")
         .env("SCHEDULED_AT", "2026-11-23T00:00:00Z")

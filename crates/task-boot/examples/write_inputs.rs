@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p task-boot --example write_inputs`
 
-use task_boot::{InstanceType, Limits, RunInput, RunRequest, SecretMap};
+use task_boot::{Durability, InstanceType, Limits, RunInput, RunRequest, SecretMap};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let job_dir = tempfile::tempdir()?;
@@ -15,7 +15,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "2026-11-23T02:00:00Z",
         InstanceType::Task,
         "bq2bq",
-        None,
     )?;
 
     // What the run-input API would answer.
@@ -31,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let plan = task_boot::plan_inputs(&input, Vec::new(), &Limits::default(), false)?;
     let fingerprint = req.fingerprint(None);
-    task_boot::write_inputs(job_dir.path(), &plan, &fingerprint)?;
+    task_boot::write_inputs(job_dir.path(), &plan, &fingerprint, Durability::Rename)?;
 
     let in_dir = job_dir.path().join(task_boot::INPUT_DIR);
     println!("wrote {}", in_dir.display());

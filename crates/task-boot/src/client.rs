@@ -1,29 +1,88 @@
-//! The run-input API client, with retries under one deadline.
+//! The run-input API client, with retries under one deadline. The two
+//! protocols ([`crate::grpc`], [`crate::rest`]) make one attempt each; this
+//! loop owns the deadline, the backoff and what is worth another attempt.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
+use plugin_repo::retry::Backoff;
 
+use crate::grpc::{GrpcCall, GrpcPackage};
 use crate::{BootError, Limits, RunInput, RunRequest};
+
+/// Which API of the Optimus server to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// `JobRunService.JobRunInput` over gRPC (HTTP/2), as upstream's init
+    /// container calls it. The default.
+    #[default]
+    Grpc,
+    /// The REST gateway's `POST .../run_input` (HTTP/1.1 or HTTP/2, JSON).
+    Rest,
+}
+
+impl FromStr for Protocol {
+    type Err = BootError;
+
+    /// `grpc` or `rest` (any case).
+    ///
+    /// ```
+    /// use task_boot::Protocol;
+    /// assert_eq!("gRPC".parse::<Protocol>().unwrap(), Protocol::Grpc);
+    /// assert!("soap".parse::<Protocol>().is_err());
+    /// ```
+    fn from_str(raw: &str) -> Result<Self, BootError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Ok(Self::Grpc),
+            "rest" | "http" => Ok(Self::Rest),
+            _ => Err(BootError::Setting {
+                name: "OPTIMUS_PROTOCOL",
+                message: format!("{raw:?} is not one of: grpc, rest"),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Grpc => "grpc",
+            Self::Rest => "rest",
+        })
+    }
+}
 
 /// How to call the API.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
+    /// gRPC (default) or REST.
+    pub protocol: Protocol,
+    /// gRPC only: the one service package to call. `None` tries
+    /// [`GrpcPackage::ALL`] in order, moving on when a server answers
+    /// UNIMPLEMENTED.
+    pub grpc_package: Option<GrpcPackage>,
+    /// PEM certificates trusted for `https://` hosts, besides the system's.
+    pub ca_pem: Option<Vec<u8>>,
     /// The one deadline for all attempts and waits together.
     pub deadline: Duration,
     /// First backoff ceiling (doubles per attempt, full jitter).
     pub base_delay: Duration,
     /// Largest wait between attempts (also caps `Retry-After`).
     pub max_delay: Duration,
-    /// Largest reply body accepted.
+    /// Largest reply accepted (the gRPC message or the REST body). A bigger
+    /// reply is refused by its announced size, before it is read whole.
     pub max_reply_bytes: u64,
 }
 
 impl FetchOptions {
-    /// Defaults (250 ms first delay, 10 s cap, reply limit from
-    /// [`Limits::default`]) with the given deadline.
+    /// Defaults (gRPC, every package, 250 ms first delay, 10 s cap, reply
+    /// limit from [`Limits::default`]) with the given deadline.
     pub fn with_deadline(deadline: Duration) -> Self {
         Self {
+            protocol: Protocol::Grpc,
+            grpc_package: None,
+            ca_pem: None,
             deadline,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
@@ -33,17 +92,20 @@ impl FetchOptions {
 }
 
 /// What fetching took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchStats {
-    /// Attempts made (1 when the first one worked).
+    /// Attempts made (1 when the first one worked). Moving to the next gRPC
+    /// package after UNIMPLEMENTED is part of the same attempt.
     pub attempts: u32,
     /// Time from the first attempt to the parsed reply.
     pub elapsed: Duration,
-    /// Size of the reply body.
+    /// Size of the reply (gRPC message or REST body).
     pub reply_bytes: u64,
+    /// What answered: the REST URL, or the gRPC origin and method.
+    pub target: String,
 }
 
-enum Failure {
+pub(crate) enum Failure {
     /// Worth another attempt; `retry_after` from the server if it said so.
     Transient {
         what: String,
@@ -52,44 +114,69 @@ enum Failure {
     Fatal(BootError),
 }
 
-/// `POST {host}/api/v1beta1/project/{p}/job/{j}/run_input` until it works,
-/// a non-transient failure happens, or the deadline passes.
+impl Failure {
+    pub(crate) fn transient(what: impl Into<String>) -> Self {
+        Self::Transient {
+            what: what.into(),
+            retry_after: None,
+        }
+    }
+}
+
+enum Transport {
+    Rest(reqwest::Client),
+    Grpc(Box<GrpcCall>),
+}
+
+impl Transport {
+    fn target(&self, req: &RunRequest) -> String {
+        match self {
+            Self::Rest(_) => req.url().to_owned(),
+            Self::Grpc(g) => g.target(),
+        }
+    }
+}
+
+/// Calls the run-input API until it works, a failure that retrying cannot
+/// change happens, or the deadline passes.
 ///
-/// Retried: connection and DNS errors, resets and timeouts, HTTP 408, 425,
-/// 429 and 5xx (honouring `Retry-After`). Any other non-2xx status fails at
-/// once with the server's message. Each attempt's timeout is the time left;
-/// no wait is started that would end past the deadline.
+/// gRPC retries UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+/// ABORTED, INTERNAL and UNKNOWN, connection errors and resets; any other
+/// status fails at once naming the status and the server's message. REST
+/// retries connection and DNS errors, resets and timeouts, HTTP 408, 425,
+/// 429 and 5xx (honouring `Retry-After`); any other non-2xx status fails at
+/// once. Each attempt's timeout is the time left; no wait is started that
+/// would end past the deadline.
 pub async fn fetch_run_input(
     req: &RunRequest,
     opts: &FetchOptions,
 ) -> Result<(RunInput, FetchStats), BootError> {
     let started = Instant::now();
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("optimus-init/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(opts.deadline.min(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| BootError::Setting {
-            name: "HTTP client",
-            message: plugin_repo::error_chain(&e),
-        })?;
+    let mut transport = match opts.protocol {
+        Protocol::Rest => Transport::Rest(crate::rest::client(opts)?),
+        Protocol::Grpc => Transport::Grpc(Box::new(GrpcCall::new(req, opts)?)),
+    };
     let mut backoff = Backoff::new(opts.base_delay, opts.max_delay, opts.deadline);
     let mut attempts = 0u32;
     loop {
         let left = backoff.remaining();
         let outcome = if left.is_zero() {
-            Err(Failure::Transient {
-                what: "the deadline passed".into(),
-                retry_after: None,
-            })
+            Err(Failure::transient("the deadline passed"))
         } else {
             attempts += 1;
-            match tokio::time::timeout(left, attempt(&client, req, opts, left)).await {
-                Ok(r) => r,
-                Err(_) => Err(Failure::Transient {
-                    what: no_reply_within(left),
-                    retry_after: None,
-                }),
+            let one = async {
+                match &mut transport {
+                    Transport::Rest(c) => crate::rest::attempt(c, req, opts, left).await,
+                    Transport::Grpc(g) => g.attempt(req, opts, left).await,
+                }
+            };
+            if let Ok(r) = tokio::time::timeout(left, one).await {
+                r
+            } else {
+                if let Transport::Grpc(g) = &mut transport {
+                    g.reset_connection();
+                }
+                Err(Failure::transient(no_reply_within(left)))
             }
         };
         match outcome {
@@ -100,13 +187,14 @@ pub async fn fetch_run_input(
                         attempts,
                         elapsed: started.elapsed(),
                         reply_bytes,
+                        target: transport.target(req),
                     },
                 ));
             }
             Err(Failure::Fatal(e)) => return Err(e),
             Err(Failure::Transient { what, retry_after }) => {
                 let give_up = |last: String| BootError::GaveUp {
-                    url: req.url().to_owned(),
+                    target: transport.target(req),
                     attempts,
                     elapsed: started.elapsed(),
                     deadline: opts.deadline,
@@ -130,143 +218,16 @@ pub async fn fetch_run_input(
     }
 }
 
-async fn attempt(
-    client: &reqwest::Client,
-    req: &RunRequest,
-    opts: &FetchOptions,
-    left: Duration,
-) -> Result<(RunInput, u64), Failure> {
-    let transient = |what: String| Failure::Transient {
-        what,
-        retry_after: None,
-    };
-    let mut resp = client
-        .post(req.url())
-        .json(&req.body())
-        .timeout(left)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_builder() {
-                Failure::Fatal(BootError::Setting {
-                    name: "OPTIMUS_HOST",
-                    message: plugin_repo::error_chain(&e),
-                })
-            } else if e.is_timeout() {
-                transient(no_reply_within(left))
-            } else {
-                transient(plugin_repo::error_chain(&e))
-            }
-        })?;
-    let status = resp.status();
-    if !status.is_success() {
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = read_limited(&mut resp, 8 << 10, true)
-            .await
-            .unwrap_or_default();
-        let message = server_message(&body);
-        if is_transient_status(status.as_u16()) {
-            return Err(Failure::Transient {
-                what: format!("HTTP {}: {message}", status.as_u16()),
-                retry_after,
-            });
-        }
-        return Err(Failure::Fatal(BootError::Refused {
-            url: req.url().to_owned(),
-            status: status.as_u16(),
-            message,
-        }));
-    }
-    if resp
-        .content_length()
-        .is_some_and(|n| n > opts.max_reply_bytes)
-    {
-        return Err(Failure::Fatal(too_big(req, opts)));
-    }
-    let body = match read_limited(&mut resp, opts.max_reply_bytes, false).await {
-        Ok(b) => b,
-        Err(ReadError::TooBig) => return Err(Failure::Fatal(too_big(req, opts))),
-        Err(ReadError::Net(e)) if e.is_timeout() => return Err(transient(no_reply_within(left))),
-        Err(ReadError::Net(e)) => {
-            return Err(transient(format!(
-                "reading the reply: {}",
-                plugin_repo::error_chain(&e)
-            )));
-        }
-    };
-    let input: RunInput = serde_json::from_slice(&body).map_err(|e| {
-        Failure::Fatal(BootError::BadReply {
-            url: req.url().to_owned(),
-            // serde_json's message names the line and column, not the text.
-            detail: format!("not the run-input JSON ({e})"),
-        })
-    })?;
-    Ok((input, body.len() as u64))
-}
-
-fn no_reply_within(left: Duration) -> String {
+pub(crate) fn no_reply_within(left: Duration) -> String {
     format!(
         "no complete reply within the {:.1}s left",
         left.as_secs_f64()
     )
 }
 
-fn too_big(req: &RunRequest, opts: &FetchOptions) -> BootError {
-    BootError::BadReply {
-        url: req.url().to_owned(),
-        detail: format!(
-            "the reply is over {} bytes (raise --max-bytes)",
-            opts.max_reply_bytes
-        ),
-    }
-}
-
-enum ReadError {
-    TooBig,
-    Net(reqwest::Error),
-}
-
-/// Reads the body up to `limit` bytes; with `truncate` a longer body is cut
-/// instead of refused (error bodies are only shown in part).
-async fn read_limited(
-    resp: &mut reqwest::Response,
-    limit: u64,
-    truncate: bool,
-) -> Result<Vec<u8>, ReadError> {
-    let cap = resp.content_length().unwrap_or(0).min(limit);
-    let mut out = Vec::with_capacity(usize::try_from(cap).unwrap_or(0));
-    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Net)? {
-        if (out.len() + chunk.len()) as u64 > limit {
-            if truncate {
-                let room = usize::try_from(limit).unwrap_or(usize::MAX) - out.len();
-                out.extend_from_slice(&chunk[..room.min(chunk.len())]);
-                return Ok(out);
-            }
-            return Err(ReadError::TooBig);
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-/// The message of a gRPC-gateway error body (`{"code":5,"message":"..."}`),
-/// or the body text, cut to 500 characters with control characters escaped.
-fn server_message(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct GatewayError {
-        message: String,
-    }
-    let text = match serde_json::from_slice::<GatewayError>(body) {
-        Ok(e) => e.message,
-        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
-    };
-    if text.is_empty() {
-        return "(empty body)".into();
-    }
+/// A server's text for a message: control characters escaped, cut to 500
+/// characters.
+pub(crate) fn printable(text: &str) -> String {
     let mut out: String = text
         .chars()
         .take(500)
@@ -282,20 +243,4 @@ fn server_message(body: &[u8]) -> String {
         out.push_str("...");
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_messages() {
-        assert_eq!(
-            server_message(br#"{"code":5,"message":"job not found","details":[]}"#),
-            "job not found"
-        );
-        assert_eq!(server_message(b"plain\ntext"), "plain\\ntext");
-        assert_eq!(server_message(b""), "(empty body)");
-        assert_eq!(server_message("x".repeat(600).as_bytes()).len(), 503);
-    }
 }

@@ -16,25 +16,27 @@ pub enum BootError {
         /// What is wrong with it.
         message: String,
     },
-    /// The server refused the request (a 4xx other than 408/425/429, or a
-    /// redirect). Not retried.
-    #[error("the Optimus server refused the request: {url} answered HTTP {status}: {message}")]
+    /// The server refused the request: an HTTP 4xx other than 408/425/429
+    /// (or a redirect), or a gRPC status that retrying cannot change
+    /// (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
+    /// UNIMPLEMENTED by every fork, ...). Not retried.
+    #[error("the Optimus server refused the request: {target} answered {status}: {message}")]
     Refused {
-        /// The request URL.
-        url: String,
-        /// HTTP status code.
-        status: u16,
-        /// The server's message (from its JSON error body, or the body text).
+        /// What was called: the REST URL, or the gRPC origin and method.
+        target: String,
+        /// `HTTP 404`, or the gRPC status name such as `NOT_FOUND`.
+        status: String,
+        /// The server's message (from its error body or `grpc-message`).
         message: String,
     },
     /// Transient failures went on until the deadline.
     #[error(
-        "no run input from {url} after {attempts} attempt(s) in {:.1}s (deadline {:.0}s): {last}",
+        "no run input from {target} after {attempts} attempt(s) in {:.1}s (deadline {:.0}s): {last}",
         elapsed.as_secs_f64(), deadline.as_secs_f64()
     )]
     GaveUp {
-        /// The request URL.
-        url: String,
+        /// What was called.
+        target: String,
         /// Attempts made.
         attempts: u32,
         /// Time spent.
@@ -44,12 +46,21 @@ pub enum BootError {
         /// The last failure.
         last: String,
     },
-    /// The server's reply is not the run-input JSON, or is too big.
-    #[error("the Optimus server sent a bad reply from {url}: {detail}")]
+    /// The server's reply is not the run-input message, or is too big.
+    #[error("the Optimus server sent a bad reply from {target}: {detail}")]
     BadReply {
-        /// The request URL.
-        url: String,
+        /// What was called.
+        target: String,
         /// What is wrong (never the reply body itself).
+        detail: String,
+    },
+    /// The TLS handshake failed (the server's certificate is not trusted,
+    /// names another host, ...). Not retried.
+    #[error("no TLS connection to {target}: {detail}")]
+    Tls {
+        /// The server.
+        target: String,
+        /// What failed.
         detail: String,
     },
     /// A server-provided file name could escape `in/` or is otherwise unsafe.

@@ -1,9 +1,11 @@
 //! Publishes `JOB_DIR/in` in one step.
 //!
 //! Everything is written to a hidden staging folder inside the job dir
-//! (`.in.staging-*`), flushed with one `syncfs`, and renamed onto `in`. A
-//! reader (the executor, a restarted init container) sees no `in` or a
-//! complete one. The last file written to the staging folder is the marker
+//! (`.in.staging-*`) and renamed onto `in`. A reader (the executor, a
+//! restarted init container) sees no `in` or a complete one. With
+//! [`Durability::Sync`] the staging folder is flushed with one `syncfs`
+//! before the rename; the default skips it, as `JOB_DIR` is the pod's
+//! `emptyDir` and dies with the pod (a node crash takes both). The last file written to the staging folder is the marker
 //! [`MARKER_FILE`], holding the request fingerprint, so a restarted init
 //! container can tell a finished `in` for the same request.
 
@@ -36,6 +38,19 @@ pub const FILE_MODE: u32 = 0o640;
 pub const SECRET_MODE: u32 = 0o640;
 
 const STAGING_PREFIX: &str = ".in.staging-";
+
+/// Whether the inputs are flushed to the disk before they are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Atomic rename only: a reader never sees a partial `in`, but a crash
+    /// of the machine may lose it (fine for an `emptyDir`, which is gone
+    /// then anyway). The default.
+    #[default]
+    Rename,
+    /// One `syncfs` of everything staged, then the rename: `in` survives a
+    /// machine crash (for a `JOB_DIR` that outlives the pod).
+    Sync,
+}
 
 /// What a finished `in/` records about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -111,10 +126,14 @@ pub fn write_inputs(
     job_dir: &Path,
     plan: &InputPlan<'_>,
     fingerprint: &str,
+    durability: Durability,
 ) -> Result<WriteStats, BootError> {
     let started = Instant::now();
-    safe_fs::atomic::create_dir_all_durable(job_dir)
-        .map_err(|e| BootError::io("creating", job_dir, e))?;
+    match durability {
+        Durability::Sync => safe_fs::atomic::create_dir_all_durable(job_dir),
+        Durability::Rename => fs::create_dir_all(job_dir),
+    }
+    .map_err(|e| BootError::io("creating", job_dir, e))?;
     let target = job_dir.join(INPUT_DIR);
     let staging = safe_fs::atomic::staging_dir_for(&target)
         .map_err(|e| BootError::io("creating a staging folder in", job_dir, e))?;
@@ -122,8 +141,12 @@ pub fn write_inputs(
     set_dir_mode(root)?;
     // Opened before anything is written, so the flush below reports a
     // write-back error of any file staged here.
-    let flush =
-        safe_fs::atomic::FsFlush::open(root).map_err(|e| BootError::io("opening", root, e))?;
+    let flush = match durability {
+        Durability::Sync => Some(
+            safe_fs::atomic::FsFlush::open(root).map_err(|e| BootError::io("opening", root, e))?,
+        ),
+        Durability::Rename => None,
+    };
 
     let mut made_dirs: HashSet<PathBuf> = HashSet::new();
     for file in &plan.files {
@@ -153,10 +176,11 @@ pub fn write_inputs(
     write_new(&marker_path, &marker_json, FILE_MODE)?;
 
     // One flush for everything in the staging folder, then the switch.
-    flush
-        .sync_fs()
-        .map_err(|e| BootError::io("flushing", root, e))?;
-    drop(flush);
+    if let Some(flush) = flush {
+        flush
+            .sync_fs()
+            .map_err(|e| BootError::io("flushing", root, e))?;
+    }
     let staged = staging.keep();
     let old = match safe_fs::atomic::publish_dir(&staged, &target) {
         Ok(old) => old,
@@ -245,7 +269,7 @@ mod tests {
         let job = tempfile::tempdir().unwrap();
         let input = sample();
         let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
-        let stats = write_inputs(job.path(), &plan, "fp1").unwrap();
+        let stats = write_inputs(job.path(), &plan, "fp1", Durability::Sync).unwrap();
         assert!(!stats.replaced);
         let inp = job.path().join("in");
         assert_eq!(
@@ -279,10 +303,10 @@ mod tests {
         assert_eq!(remove_stale_staging(job.path()).unwrap(), 1);
         let input = sample();
         let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
-        write_inputs(job.path(), &plan, "fp1").unwrap();
+        write_inputs(job.path(), &plan, "fp1", Durability::Sync).unwrap();
         let empty = RunInput::default();
         let plan = plan_inputs(&empty, Vec::new(), &Limits::default(), false).unwrap();
-        let stats = write_inputs(job.path(), &plan, "fp2").unwrap();
+        let stats = write_inputs(job.path(), &plan, "fp2", Durability::Rename).unwrap();
         assert!(stats.replaced);
         assert!(!job.path().join("in/query.sql").exists());
         let names: Vec<_> = fs::read_dir(job.path())

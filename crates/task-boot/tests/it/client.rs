@@ -1,4 +1,5 @@
-//! The run-input client against the contract server, with fault injection.
+//! The REST run-input client against the contract server, with fault
+//! injection.
 
 use std::time::{Duration, Instant};
 
@@ -34,8 +35,11 @@ async fn request_matches_the_contract_exactly() {
         "2026-11-23T00:00:00Z",
         InstanceType::Hook,
         "transporter",
-        Some("8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f"),
     )
+    .unwrap()
+    .with_jobrun_id(Some("8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f"))
+    .unwrap()
+    .with_dag_run_id(Some("scheduled__2026-11-23T00:00:00+00:00"))
     .unwrap();
     fetch_run_input(&hook, &opts(Duration::from_secs(10)))
         .await
@@ -56,7 +60,8 @@ async fn request_matches_the_contract_exactly() {
     assert_eq!(
         reqs[1].body,
         json!({"scheduled_at": "2026-11-23T00:00:00Z", "instance_name": "transporter",
-               "instance_type": "TYPE_HOOK", "jobrun_id": "8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f"})
+               "instance_type": "TYPE_HOOK", "jobrun_id": "8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f",
+               "dag_run_id": "scheduled__2026-11-23T00:00:00+00:00"})
     );
 }
 

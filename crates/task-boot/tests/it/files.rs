@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use task_boot::{Limits, existing_inputs, fetch_run_input, plan_inputs, write_inputs};
+use task_boot::{Durability, Limits, existing_inputs, fetch_run_input, plan_inputs, write_inputs};
 
 use crate::server::RunInputServer;
 use crate::{opts, request};
@@ -39,7 +39,7 @@ async fn boot(reply: serde_json::Value, limits: Limits) -> (Result<(), String>, 
         .await
         .unwrap();
     let result = plan_inputs(&input, Vec::new(), &limits, false)
-        .and_then(|plan| write_inputs(&job, &plan, &req.fingerprint(None)))
+        .and_then(|plan| write_inputs(&job, &plan, &req.fingerprint(None), Durability::Rename))
         .map(|_| ())
         .map_err(|e| e.to_string());
     (result, tree(root.path()))
@@ -123,7 +123,7 @@ async fn a_finished_in_is_recognised_and_another_request_replaces_it() {
         .await
         .unwrap();
     let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
-    write_inputs(root.path(), &plan, &fp).unwrap();
+    write_inputs(root.path(), &plan, &fp, Durability::Sync).unwrap();
     let marker = existing_inputs(root.path(), &fp).unwrap().unwrap();
     assert_eq!(
         (marker.files, marker.bytes, marker.envs, marker.secrets),
@@ -137,7 +137,6 @@ async fn a_finished_in_is_recognised_and_another_request_replaces_it() {
         "2026-11-24T00:00:00Z",
         task_boot::InstanceType::Task,
         "bq2bq",
-        None,
     )
     .unwrap();
     assert!(

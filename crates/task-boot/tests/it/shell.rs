@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
-use task_boot::{Limits, RunInput, SecretMap, plan_inputs, write_inputs};
+use task_boot::{Durability, Limits, RunInput, SecretMap, plan_inputs, write_inputs};
 
 /// The shells present here: `sh` always; `bash` and `dash` when installed.
 fn shells() -> Vec<&'static str> {
@@ -88,7 +88,7 @@ proptest! {
         };
         let job = tempfile::tempdir().unwrap();
         let plan = plan_inputs(&input, Vec::new(), &Limits::default(), false).unwrap();
-        write_inputs(job.path(), &plan, "fp").unwrap();
+        write_inputs(job.path(), &plan, "fp", Durability::Rename).unwrap();
         let mut want: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for (k, v) in envs.iter().chain(secrets.iter()) {
             want.insert(k.clone().into_bytes(), v.clone().into_bytes());

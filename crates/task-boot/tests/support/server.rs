@@ -1,7 +1,7 @@
 //! A local Optimus server implementing the run-input contract exactly:
 //! `POST /api/v1beta1/project/{project}/job/{job}/run_input` with JSON
 //! `{scheduled_at, instance_name, instance_type: TYPE_TASK|TYPE_HOOK,
-//! jobrun_id?}` (unknown fields refused), answering `{envs, files, secrets}`.
+//! jobrun_id?, dag_run_id?}` (unknown fields refused), answering `{envs, files, secrets}`.
 //! Faults can be queued for the next requests. Shared by the task-boot and
 //! optimus-init tests.
 #![allow(dead_code)]
@@ -69,6 +69,8 @@ struct Body_ {
     instance_type: String,
     #[serde(default)]
     jobrun_id: Option<String>,
+    #[serde(default)]
+    dag_run_id: Option<String>,
 }
 
 fn gateway_error(status: StatusCode, code: u32, message: &str) -> Response {
@@ -119,12 +121,8 @@ async fn run_input(
     if !matches!(parsed.instance_type.as_str(), "TYPE_TASK" | "TYPE_HOOK") {
         return gateway_error(StatusCode::BAD_REQUEST, 3, "unknown instance_type");
     }
-    if parsed.jobrun_id.as_deref() == Some("") {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            3,
-            "empty jobrun_id must be left out",
-        );
+    if parsed.jobrun_id.as_deref() == Some("") || parsed.dag_run_id.as_deref() == Some("") {
+        return gateway_error(StatusCode::BAD_REQUEST, 3, "empty run ids must be left out");
     }
     let fault = shared.faults.lock().unwrap().pop_front();
     let reply = shared.reply.lock().unwrap().clone();
