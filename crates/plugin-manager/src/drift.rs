@@ -103,7 +103,9 @@ pub(crate) fn fs_now(dir: &Path) -> Result<i64> {
     let mut f = tempfile::tempfile_in(dir).map_err(Error::io("creating a file in", dir))?;
     f.write_all(b"t")
         .map_err(Error::io("writing a file in", dir))?;
-    let m = f.metadata().map_err(Error::io("inspecting a file in", dir))?;
+    let m = f
+        .metadata()
+        .map_err(Error::io("inspecting a file in", dir))?;
     Ok(FileStat::of(&m).mtime_ns)
 }
 

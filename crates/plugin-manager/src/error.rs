@@ -119,8 +119,7 @@ impl Error {
         matches!(
             self,
             Error::Config(_) | Error::Unpinned(_) | Error::ManagedBySync { .. }
-        )
-            || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
+        ) || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
     }
 
     pub(crate) fn io(

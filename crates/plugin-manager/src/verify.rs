@@ -44,7 +44,10 @@ pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
         return match std::fs::read(&state_path) {
             Ok(bytes) => {
                 let state: SyncState = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::State(format!("{}: unreadable sync state: {e}", state_path.display()))
+                    Error::State(format!(
+                        "{}: unreadable sync state: {e}",
+                        state_path.display()
+                    ))
                 })?;
                 verify_synced(plugin_dir, &state)
             }
