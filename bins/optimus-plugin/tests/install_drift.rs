@@ -148,7 +148,7 @@ fn a_touched_but_identical_file_is_not_reinstalled_and_its_stat_is_refreshed() {
     let link = std::fs::read_link(p.plugin_dir()).unwrap();
     let file = p.plugin_dir().join("optimus-plugin-x.yaml");
     let old = file_receipt(&p, "optimus-plugin-x.yaml")["stat"].clone();
-    let when = SystemTime::now() - Duration::from_secs(3600);
+    let when = SystemTime::now() - Duration::from_hours(1);
     std::fs::File::options()
         .write(true)
         .open(&file)
