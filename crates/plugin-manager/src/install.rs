@@ -266,9 +266,7 @@ pub async fn install(
         if stats_refreshed && let (Some(dir), Some(r)) = (&current_dir, &receipts) {
             // Touched but identical files: remember their new stat so the
             // next install does not hash them again.
-            let path = dir.join(RECEIPTS_FILE);
-            safe_fs::atomic::write_file(&path, r.to_json().as_bytes())
-                .map_err(Error::io("writing", &path))?;
+            rewrite_receipts(&layout, dir, r)?;
         }
         return Ok(report);
     }
@@ -428,9 +426,7 @@ pub async fn install(
         // hash them all.
         let live = layout.generation_path(&generation);
         if drift::restat_links(&live, &mut all.artifacts) {
-            let path = live.join(RECEIPTS_FILE);
-            safe_fs::atomic::write_file(&path, all.to_json().as_bytes())
-                .map_err(Error::io("writing", &path))?;
+            rewrite_receipts(&layout, &live, &all)?;
         }
     }
     report.plugins = all
@@ -477,6 +473,22 @@ fn read_receipts_or_unknown(dir: &Path, current: &Current) -> Result<Option<Rece
         });
     }
     Ok(None)
+}
+
+/// Replaces the receipts of the live set `dir` atomically. The new file is
+/// written in a temporary folder beside `plugin_dir` (removed by the next
+/// run if this one is killed) and renamed into place, so the set itself
+/// never holds a half-written or stray file.
+fn rewrite_receipts(layout: &Layout, dir: &Path, receipts: &Receipts) -> Result<()> {
+    let tmp = layout.temp_dir()?;
+    let staged = tmp.path().join(RECEIPTS_FILE);
+    let path = dir.join(RECEIPTS_FILE);
+    let mut f = std::fs::File::create(&staged).map_err(Error::io("creating", &staged))?;
+    std::io::Write::write_all(&mut f, receipts.to_json().as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(Error::io("writing", &staged))?;
+    std::fs::rename(&staged, &path).map_err(Error::io("replacing", &path))?;
+    safe_fs::atomic::fsync_dir(dir).map_err(Error::io("syncing", dir))
 }
 
 /// Removes the staging folder unless the set was published.
