@@ -421,7 +421,9 @@ fn a_second_install_waits_for_the_lock_then_gives_up_clearly() {
         .arg(p.config())
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("another install is running on"));
+        .stderr(predicate::str::contains(
+            "another install or sync is running on",
+        ));
     assert!(p.snapshot().is_none());
     lock.unlock().unwrap();
     p.install().success();

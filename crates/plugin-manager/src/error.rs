@@ -83,8 +83,8 @@ pub enum Error {
     /// `--locked` was asked for and some artifacts have no sha256 pin.
     #[error("--locked: no sha256 pin for {}; run `optimus-plugin lock -c CONFIG` or add `sha256:`", .0.join(", "))]
     Unpinned(Vec<String>),
-    /// Another install holds the lock on this plugin folder.
-    #[error("another install is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
+    /// Another install or sync holds the lock on this plugin folder.
+    #[error("another install or sync is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
     Locked {
         /// The plugin folder.
         plugin_dir: PathBuf,
@@ -92,6 +92,20 @@ pub enum Error {
         lock: PathBuf,
         /// How long we waited.
         waited_secs: u64,
+    },
+    /// The plugin folder is managed by `optimus-plugin sync` (its sync
+    /// state lists YAML plugins), so install refuses it (exit code 2).
+    #[error(
+        "{} is managed by `optimus-plugin sync` (state file {}, synced from {url}); install refuses to replace it. Point plugin_dir (or --plugin-dir) at another folder, or delete {} to hand the folder over to install",
+        plugin_dir.display(), state.display(), state.display()
+    )]
+    ManagedBySync {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+        /// Its sync state file.
+        state: PathBuf,
+        /// The server URL recorded in that state (without credentials).
+        url: String,
     },
     /// The plugin folder or its state is not in a shape this tool manages.
     #[error("{0}")]
@@ -102,8 +116,10 @@ impl Error {
     /// True when the error is the user's config (exit code 2 in the CLI),
     /// false when the work itself failed (exit code 1).
     pub fn is_config(&self) -> bool {
-        matches!(self, Error::Config(_) | Error::Unpinned(_))
-            || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
+        matches!(
+            self,
+            Error::Config(_) | Error::Unpinned(_) | Error::ManagedBySync { .. }
+        ) || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
     }
 
     pub(crate) fn io(

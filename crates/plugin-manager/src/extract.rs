@@ -396,6 +396,7 @@ impl<'a> Extractor<'a> {
             sha256,
             size,
             mode,
+            stat: None,
         });
         Ok(())
     }

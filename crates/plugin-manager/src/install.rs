@@ -1,7 +1,7 @@
 //! The install pipeline: config -> plan -> fetch -> verify -> extract ->
 //! validate -> publish, plus rollback and `lock` resolution.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,14 +11,18 @@ use futures::StreamExt;
 use plugin_repo::{ArtifactMeta, ProviderContext};
 
 use crate::config::ManagerConfig;
+use crate::drift::{self, FsClock};
 use crate::error::{Error, Result};
 use crate::extract::{Limits, SetBuilder};
 use crate::fetch::{StreamReader, UnpackJob, hash_stream, unpack};
 use crate::layout::{Current, InstallLock, KEEP_GENERATIONS, Layout};
 use crate::lockfile::{LockFile, LockedArtifact};
 use crate::plan::{Action, Plan, PlanItem, decide};
-use crate::receipt::{ArtifactReceipt, PluginInfo, RECEIPTS_FILE, Receipts, now_rfc3339};
+use crate::receipt::{
+    ArtifactReceipt, PluginInfo, RECEIPTS_FILE, RECEIPTS_FORMAT, Receipts, now_rfc3339,
+};
 use crate::resolve::{Artifact, resolve};
+use crate::sync_apply::{SYNC_STATE_FILE, SyncState};
 
 /// Progress of an install, for a front end to render (progress bars, log
 /// lines). Called from several threads.
@@ -168,22 +172,56 @@ pub async fn install(
         Current::PlainDir => Some(plugin_dir.to_path_buf()),
         Current::Absent => None,
     };
-    let receipts = match &current_dir {
-        Some(d) => Receipts::read(d)?,
+    let mut receipts = match &current_dir {
+        Some(d) => read_receipts_or_unknown(d, &current)?,
         None => None,
     };
 
     let heads = probe(&artifacts, receipts.as_ref(), opts).await;
+    // Installed artifacts that the plan keeps are checked against their
+    // receipts (stat first, hash only where the stat differs); a drifted
+    // one is installed again.
+    let mut drifted: HashSet<String> = HashSet::new();
+    let mut stats_refreshed = false;
+    let mut clock = FsClock::new(layout.parent());
+    let (mut stat_clean, mut hashed) = (0usize, 0usize);
     let mut plan = Plan::default();
     for (a, head) in artifacts.iter().zip(&heads) {
         let receipt = receipts.as_ref().and_then(|r| r.artifact(&a.key));
-        let (action, reason) = decide(
+        let (mut action, mut reason) = decide(
             &a.format,
             a.pin.as_ref().map(|p| p.sha256.as_str()),
             receipt,
             head.as_ref(),
             opts.force,
         );
+        if action == Action::Unchanged
+            && let (Some(dir), Some(r)) = (&current_dir, receipts.as_mut())
+            && let Some(receipt) = r.artifacts.iter_mut().find(|x| x.source == a.key)
+        {
+            let check = drift::check_artifact(dir, receipt, &mut clock)?;
+            tracing::debug!(
+                source = %a.key,
+                stat_clean = check.stat_clean,
+                hashed = check.hashed,
+                drifted = check.drift.len(),
+                "checked installed files"
+            );
+            stat_clean += check.stat_clean;
+            hashed += check.hashed;
+            for (i, stat) in check.refreshed {
+                receipt.files[i].stat = Some(stat);
+                stats_refreshed = true;
+            }
+            if !check.drift.is_empty() {
+                action = Action::Update;
+                reason = format!(
+                    "drift: {}; installing it again",
+                    drift::summary(&check.drift)
+                );
+                drifted.insert(a.key.clone());
+            }
+        }
         plan.items.push(PlanItem {
             source: a.key.clone(),
             action,
@@ -201,6 +239,14 @@ pub async fn install(
             }
         }
     }
+    if current_dir.is_some() {
+        tracing::info!(
+            stat_clean,
+            hashed,
+            drifted = drifted.len(),
+            "installed files checked against the receipts: {stat_clean} stat-clean (not read), {hashed} hashed"
+        );
+    }
     reporter.event(&Event::Planned(&plan));
     let mut report = InstallReport {
         plan,
@@ -213,7 +259,15 @@ pub async fn install(
         plugin_dir: plugin_dir.to_path_buf(),
     };
     let managed = matches!(current, Current::Generation(_));
-    if opts.dry_run || (report.plan.is_noop() && managed) {
+    if opts.dry_run {
+        return Ok(report);
+    }
+    if report.plan.is_noop() && managed {
+        if stats_refreshed && let (Some(dir), Some(r)) = (&current_dir, &receipts) {
+            // Touched but identical files: remember their new stat so the
+            // next install does not hash them again.
+            rewrite_receipts(&layout, dir, r)?;
+        }
         return Ok(report);
     }
 
@@ -288,9 +342,10 @@ pub async fn install(
         return Err(e);
     }
 
-    // Downloaded but byte-identical to the installed artifact: unchanged.
+    // Downloaded but byte-identical to the installed artifact: unchanged
+    // (unless it is installed again because its files drifted).
     for item in &mut report.plan.items {
-        if item.action == Action::Update {
+        if item.action == Action::Update && !drifted.contains(&item.source) {
             let old = receipts.as_ref().and_then(|r| r.artifact(&item.source));
             let new = receipts_by_key.get(&item.source);
             if let (Some(old), Some(new)) = (old, new)
@@ -335,16 +390,26 @@ pub async fn install(
         Current::Absent => None,
     };
     let generation = layout.next_generation_name()?;
-    let all = Receipts {
-        format: 1,
+    let latest_change = drift::record_stats(set.root(), &mut ordered)?;
+    let mut all = Receipts {
+        format: RECEIPTS_FORMAT,
         generation: generation.clone(),
         previous: previous.clone(),
         installed_at: now_rfc3339(),
+        config: Some(
+            std::path::absolute(&cfg.file)
+                .unwrap_or_else(|_| cfg.file.clone())
+                .display()
+                .to_string(),
+        ),
         artifacts: ordered,
     };
     let receipts_path = set.root().join(RECEIPTS_FILE);
     std::fs::write(&receipts_path, all.to_json()?).map_err(Error::io("writing", &receipts_path))?;
     drop(tmp);
+    // A change made after the switch must give a file a later ctime than
+    // the one recorded (see `drift`): at most one tick of the clock.
+    drift::wait_past(layout.parent(), latest_change)?;
     layout.publish(&staging.path, &generation, flush.as_ref())?;
     staging.disarm();
     reporter.event(&Event::Published {
@@ -355,7 +420,15 @@ pub async fn install(
         keep.push(p);
     }
     keep.truncate(KEEP_GENERATIONS);
-    layout.prune(&keep)?;
+    if !layout.prune(&keep)?.is_empty() {
+        // Removing an old set changed the ctime of the files it shared with
+        // the new one (one link less): record it, or the next install would
+        // hash them all.
+        let live = layout.generation_path(&generation);
+        if drift::restat_links(&live, &mut all.artifacts) {
+            rewrite_receipts(&layout, &live, &all)?;
+        }
+    }
     report.plugins = all
         .artifacts
         .iter()
@@ -363,6 +436,59 @@ pub async fn install(
         .collect();
     report.generation = Some(generation);
     Ok(report)
+}
+
+/// The receipts of the current set. Unreadable receipts (garbage, edited by
+/// hand, another format version), or none in a folder install made, mean
+/// the state is unknown: a warning, and every artifact is installed again.
+/// A plain folder without receipts whose sync state lists YAML plugins is
+/// managed by `sync` and refused.
+fn read_receipts_or_unknown(dir: &Path, current: &Current) -> Result<Option<Receipts>> {
+    match Receipts::read(dir) {
+        Ok(Some(r)) => return Ok(Some(r)),
+        Ok(None) => {}
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            tracing::warn!("{e}; state unknown: installing every artifact again");
+            return Ok(None);
+        }
+    }
+    if matches!(current, Current::Generation(_)) {
+        tracing::warn!(
+            "{} has no receipts ({RECEIPTS_FILE}); state unknown: installing every artifact again",
+            dir.display()
+        );
+        return Ok(None);
+    }
+    let state_path = dir.join(SYNC_STATE_FILE);
+    if let Some(state) = std::fs::read(&state_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<SyncState>(&b).ok())
+        .filter(|s| !s.files.is_empty())
+    {
+        return Err(Error::ManagedBySync {
+            plugin_dir: dir.to_path_buf(),
+            state: state_path,
+            url: state.url,
+        });
+    }
+    Ok(None)
+}
+
+/// Replaces the receipts of the live set `dir` atomically. The new file is
+/// written in a temporary folder beside `plugin_dir` (removed by the next
+/// run if this one is killed) and renamed into place, so the set itself
+/// never holds a half-written or stray file.
+fn rewrite_receipts(layout: &Layout, dir: &Path, receipts: &Receipts) -> Result<()> {
+    let tmp = layout.temp_dir()?;
+    let staged = tmp.path().join(RECEIPTS_FILE);
+    let path = dir.join(RECEIPTS_FILE);
+    let mut f = std::fs::File::create(&staged).map_err(Error::io("creating", &staged))?;
+    std::io::Write::write_all(&mut f, receipts.to_json().as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(Error::io("writing", &staged))?;
+    std::fs::rename(&staged, &path).map_err(Error::io("replacing", &path))?;
+    safe_fs::atomic::fsync_dir(dir).map_err(Error::io("syncing", dir))
 }
 
 /// Removes the staging folder unless the set was published.
@@ -516,7 +642,12 @@ pub fn rollback(plugin_dir: &Path, lock_timeout: Duration) -> Result<String> {
             plugin_dir.display()
         )));
     };
-    let recorded = Receipts::read(&layout.generation_path(&current))?.and_then(|r| r.previous);
+    // Unreadable receipts do not block a rollback: the other kept
+    // generation is the target then.
+    let recorded = Receipts::read(&layout.generation_path(&current))
+        .ok()
+        .flatten()
+        .and_then(|r| r.previous);
     let gens = layout.generations()?;
     let target = recorded
         .filter(|p| gens.iter().any(|(_, n)| n == p))

@@ -7,7 +7,7 @@
 //! /app/plugins            -> .plugins.gen-7        (relative link)
 //! /app/.plugins.gen-7/    the current set (+ .optimus-receipts.json)
 //! /app/.plugins.gen-6/    the previous set (for `install --rollback`)
-//! /app/.plugins.lock      the install lock
+//! /app/.plugins.lock      the lock (install and sync)
 //! /app/.plugins.staging-* a set being built (removed on the next run)
 //! ```
 //!
@@ -83,7 +83,7 @@ impl Layout {
         &self.parent
     }
 
-    /// The install lock file.
+    /// The lock file of the folder, shared by install and sync.
     pub fn lock_path(&self) -> PathBuf {
         self.parent.join(format!(".{}.lock", self.name))
     }
@@ -296,42 +296,67 @@ impl Layout {
     }
 }
 
-/// Holds the install lock of one plugin_dir until dropped.
+/// Holds the lock of one plugin_dir until dropped.
 #[derive(Debug)]
 pub struct InstallLock {
     _file: File,
 }
 
 impl InstallLock {
-    /// Takes the lock, waiting up to `timeout` for another install to end.
+    /// Takes the lock, waiting up to `timeout` for another install (or
+    /// sync) to end.
     pub fn acquire(layout: &Layout, timeout: Duration) -> Result<InstallLock> {
         layout.ensure_parent()?;
         let path = layout.lock_path();
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(Error::io("opening lock file", &path))?;
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(InstallLock { _file: file }),
-                Err(fs::TryLockError::WouldBlock) => {
-                    if start.elapsed() >= timeout {
-                        return Err(Error::Locked {
-                            plugin_dir: layout.plugin_dir.clone(),
-                            lock: path,
-                            waited_secs: start.elapsed().as_secs(),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
+        match lock_file(&path, timeout) {
+            Ok(file) => Ok(InstallLock { _file: file }),
+            Err(LockFailure::Busy { waited_secs }) => Err(Error::Locked {
+                plugin_dir: layout.plugin_dir.clone(),
+                lock: path,
+                waited_secs,
+            }),
+            Err(LockFailure::Io(what, e)) => Err(Error::io(what, &path)(e)),
+        }
+    }
+}
+
+/// Why [`lock_file`] did not get the lock.
+#[derive(Debug)]
+pub(crate) enum LockFailure {
+    /// Another process held it for the whole wait.
+    Busy {
+        /// How long we waited.
+        waited_secs: u64,
+    },
+    /// Opening or locking failed (what was being done, the error).
+    Io(&'static str, std::io::Error),
+}
+
+/// Takes the exclusive lock on `path` (created if missing; its folder must
+/// exist), waiting up to `timeout`. The one lock of a plugin folder, taken
+/// by install, rollback and sync alike ([`Layout::lock_path`]), so that
+/// they never work on one folder at once.
+pub(crate) fn lock_file(path: &Path, timeout: Duration) -> std::result::Result<File, LockFailure> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| LockFailure::Io("opening lock file", e))?;
+    let start = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) => {
+                if start.elapsed() >= timeout {
+                    return Err(LockFailure::Busy {
+                        waited_secs: start.elapsed().as_secs(),
+                    });
                 }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::io("locking", &path)(e));
-                }
+                std::thread::sleep(Duration::from_millis(50));
             }
+            Err(fs::TryLockError::Error(e)) => return Err(LockFailure::Io("locking", e)),
         }
     }
 }

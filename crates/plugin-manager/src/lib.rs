@@ -23,6 +23,7 @@
 //! ```
 
 pub mod config;
+pub mod drift;
 mod error;
 pub mod extract;
 pub mod fetch;
@@ -45,7 +46,7 @@ pub use install::{
 pub use layout::Layout;
 pub use lockfile::{LockFile, LockedArtifact};
 pub use plan::{Action, Plan, PlanItem, decide};
-pub use receipt::{ArtifactReceipt, FileReceipt, PluginInfo, RECEIPTS_FILE, Receipts};
+pub use receipt::{ArtifactReceipt, FileReceipt, FileStat, PluginInfo, RECEIPTS_FILE, Receipts};
 pub use verify::{VerifyReport, installed_yaml_plugins, verify};
 
 // sync / serve (YAML plugins for the CLI)

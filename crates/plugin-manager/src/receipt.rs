@@ -25,6 +25,11 @@ pub struct Receipts {
     pub previous: Option<String>,
     /// When the set was published (RFC 3339).
     pub installed_at: String,
+    /// The config file this set was installed from (as given on the
+    /// command line), so that `sync` can name it when it refuses the
+    /// folder. Absent in receipts written by older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// One entry per artifact, in config order.
     pub artifacts: Vec<ArtifactReceipt>,
 }
@@ -61,6 +66,45 @@ pub struct FileReceipt {
     pub size: u64,
     /// Unix mode as installed (`0o755` or `0o644`).
     pub mode: u32,
+    /// What `lstat` said of the file when it was last known to be right
+    /// (at install, or when a later install re-hashed it). A file whose
+    /// stat still matches is not hashed again; see [`crate::drift`].
+    /// Absent in receipts written by older versions (then it is hashed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stat: Option<FileStat>,
+}
+
+/// The `lstat` fields that change whenever a file's content or inode
+/// changes, as git's index records them. Times are nanoseconds since the
+/// Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    /// Inode number.
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification of the content.
+    pub mtime_ns: i64,
+    /// Last change of the inode (content, mode, links); a user cannot set
+    /// it back.
+    pub ctime_ns: i64,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+}
+
+impl FileStat {
+    /// The stat of `m` (from `symlink_metadata`).
+    pub fn of(m: &std::fs::Metadata) -> FileStat {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        FileStat {
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+            ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+            mode: m.mode() & 0o7777,
+        }
+    }
 }
 
 /// A YAML plugin found in the set.
@@ -78,9 +122,13 @@ pub struct PluginInfo {
     pub file: String,
 }
 
+/// The only receipts format this version reads and writes.
+pub const RECEIPTS_FORMAT: u32 = 1;
+
 impl Receipts {
     /// Reads the receipts of the set at `plugin_dir`; `Ok(None)` when the
-    /// folder or the file does not exist.
+    /// folder or the file does not exist. A file that does not parse, or
+    /// is of another format version, is an error naming it.
     pub fn read(plugin_dir: &Path) -> Result<Option<Receipts>> {
         let path = plugin_dir.join(RECEIPTS_FILE);
         let text = match std::fs::read_to_string(&path) {
@@ -88,9 +136,16 @@ impl Receipts {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("reading", &path)(e)),
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::State(format!("{}: unreadable receipts: {e}", path.display())))
+        let r: Receipts = serde_json::from_str(&text)
+            .map_err(|e| Error::State(format!("{}: unreadable receipts: {e}", path.display())))?;
+        if r.format != RECEIPTS_FORMAT {
+            return Err(Error::State(format!(
+                "{}: receipts format {} (this version reads format {RECEIPTS_FORMAT})",
+                path.display(),
+                r.format
+            )));
+        }
+        Ok(Some(r))
     }
 
     /// The receipts as pretty JSON. An error (never an empty file) if

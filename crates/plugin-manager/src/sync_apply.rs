@@ -11,7 +11,7 @@
 //! the swap leaves the old folder untouched and a leftover staging folder,
 //! after it the complete new folder and the old one under the staging name.
 //! Leftovers are removed by the next sync, under the same lock
-//! (`.<dir>.sync.lock`, beside the folder).
+//! (`.<dir>.lock`, beside the folder: the lock install takes too).
 //!
 //! One `syncfs` instead of one `fsync` per file: each `fsync` waits for its
 //! own trip to the disk, so 300 small plugins cost 300 round trips; a single
@@ -19,19 +19,23 @@
 //! nothing can name the new files until the swap, which happens after the
 //! flush returned.
 //!
-//! When the plugin folder is a symbolic link (a generation layout), the
-//! folder it points to is the one swapped; the link is not touched.
+//! When the plugin folder is a symbolic link, the folder it points to is
+//! the one swapped; the link is not touched. A folder that install manages
+//! (a link to one of its generations, or a folder with install receipts) is
+//! refused: one folder has one owner.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::layout::{Current, Layout, LockFailure, lock_file};
+use crate::receipt::{RECEIPTS_FILE, Receipts};
 use crate::sync_archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
 use crate::sync_error::SyncError;
 
@@ -109,8 +113,10 @@ fn names_for(real_dir: &Path) -> Result<(PathBuf, String), SyncError> {
     Ok((parent.to_path_buf(), stem))
 }
 
-/// Resolves `plugin_dir` (absolute), takes the sync lock beside it (waiting
-/// up to `wait`) and removes leftovers of interrupted syncs.
+/// Resolves `plugin_dir` (absolute), takes the folder's lock (the one
+/// install takes too, `.<name>.lock` beside `plugin_dir` as given; waiting
+/// up to `wait`), refuses a folder that install manages and removes
+/// leftovers of interrupted syncs.
 pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, SyncError> {
     let (real_dir, exists) = match fs::canonicalize(plugin_dir) {
         Ok(p) => {
@@ -128,36 +134,53 @@ pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, Syn
     let (parent, stem) = names_for(&real_dir)?;
     safe_fs::atomic::create_dir_all_durable(&parent)
         .map_err(SyncError::io("creating folder", &parent))?;
-    let lock_path = parent.join(format!(".{stem}.sync.lock"));
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(SyncError::io("opening lock file", &lock_path))?;
-    let start = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(SyncError::Locked {
-                    plugin_dir: plugin_dir.to_path_buf(),
-                    lock: lock_path,
-                });
-            }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(SyncError::io("locking", &lock_path)(e));
-            }
+    let layout = Layout::new(plugin_dir).map_err(|e| SyncError::Config(e.to_string()))?;
+    layout
+        .ensure_parent()
+        .map_err(|e| SyncError::State(e.to_string()))?;
+    let lock_path = layout.lock_path();
+    let file = match lock_file(&lock_path, wait) {
+        Ok(f) => f,
+        Err(LockFailure::Busy { waited_secs }) => {
+            return Err(SyncError::Locked {
+                plugin_dir: plugin_dir.to_path_buf(),
+                lock: lock_path,
+                waited_secs,
+            });
         }
-    }
+        Err(LockFailure::Io(what, e)) => return Err(SyncError::io(what, &lock_path)(e)),
+    };
+    refuse_install_managed(&layout, &real_dir)?;
     remove_leftovers(&parent, &stem);
     Ok(DirLock {
         _file: file,
         real_dir,
         exists,
+    })
+}
+
+/// A folder that `optimus-plugin install` manages (a link to one of its
+/// generations, or a folder holding its receipts) is refused: the next
+/// install would silently undo the sync, and `verify` could not tell the
+/// synced plugins from tampering.
+fn refuse_install_managed(layout: &Layout, real_dir: &Path) -> Result<(), SyncError> {
+    let generation = matches!(layout.current(), Ok(Current::Generation(_)));
+    let receipts = real_dir.join(RECEIPTS_FILE);
+    if !generation && !receipts.exists() {
+        return Ok(());
+    }
+    let config = match Receipts::read(real_dir) {
+        Ok(Some(Receipts {
+            config: Some(c), ..
+        })) => format!("config {c}"),
+        _ => format!(
+            "receipts {}; the config it came from is not recorded",
+            receipts.display()
+        ),
+    };
+    Err(SyncError::ManagedByInstall {
+        plugin_dir: layout.plugin_dir().to_path_buf(),
+        config,
     })
 }
 

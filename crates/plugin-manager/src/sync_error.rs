@@ -90,13 +90,30 @@ pub enum SyncError {
         /// plugin-spec's message (one `file:line:col: problem` per line).
         detail: String,
     },
-    /// Another sync holds the lock on this plugin folder.
-    #[error("another sync is running on {} (lock file {})", plugin_dir.display(), lock.display())]
+    /// Another sync or install holds the lock on this plugin folder (the
+    /// one lock both take, see [`crate::layout::Layout::lock_path`]).
+    #[error("another sync or install is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
     Locked {
         /// The plugin folder.
         plugin_dir: PathBuf,
         /// The lock file.
         lock: PathBuf,
+        /// How long we waited.
+        waited_secs: u64,
+    },
+    /// The plugin folder is managed by `optimus-plugin install` (it is a
+    /// link to an installed generation or holds install receipts), so sync
+    /// refuses it (exit code 2).
+    #[error(
+        "{} is managed by `optimus-plugin install` ({config}); sync refuses to change it, since the next install would undo it. Sync into another folder (--plugin-dir), or add the plugins to that config",
+        plugin_dir.display()
+    )]
+    ManagedByInstall {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+        /// `config FILE`, or what marks the folder when the config is not
+        /// recorded.
+        config: String,
     },
     /// The plugin folder is missing (serve) or not in a usable shape.
     #[error("{0}")]
@@ -107,7 +124,10 @@ impl SyncError {
     /// True when the user's config or flags are at fault (exit code 2),
     /// false when the work failed (exit code 1).
     pub fn is_config(&self) -> bool {
-        matches!(self, SyncError::Config(_))
+        matches!(
+            self,
+            SyncError::Config(_) | SyncError::ManagedByInstall { .. }
+        )
     }
 
     pub(crate) fn io(

@@ -9,10 +9,15 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::receipt::{RECEIPTS_FILE, Receipts};
+use crate::sync_apply::{SYNC_STATE_FILE, SyncState};
+use crate::sync_archive::list_yaml_plugins;
 
 /// Differences between the installed files and the receipts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
+    /// Which command's state the folder was checked against: `install`
+    /// (its receipts) or `sync` (its sync state).
+    pub managed_by: String,
     /// Files checked.
     pub checked: usize,
     /// Files whose content or mode differs from the receipt.
@@ -30,14 +35,29 @@ impl VerifyReport {
     }
 }
 
-/// Re-hashes every installed file of `plugin_dir` against its receipts.
+/// Re-hashes every installed file of `plugin_dir` against its receipts,
+/// or, in a folder that `sync` manages (no receipts, a sync state), every
+/// synced YAML plugin against that state.
 pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
-    let receipts = Receipts::read(plugin_dir)?.ok_or_else(|| {
-        Error::State(format!(
-            "{} has no receipts ({RECEIPTS_FILE}): it was not installed by optimus-plugin install",
-            plugin_dir.display()
-        ))
-    })?;
+    let Some(receipts) = Receipts::read(plugin_dir)? else {
+        let state_path = plugin_dir.join(SYNC_STATE_FILE);
+        return match std::fs::read(&state_path) {
+            Ok(bytes) => {
+                let state: SyncState = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::State(format!(
+                        "{}: unreadable sync state: {e}",
+                        state_path.display()
+                    ))
+                })?;
+                verify_synced(plugin_dir, &state)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::State(format!(
+                "{} has no receipts ({RECEIPTS_FILE}) and no sync state ({SYNC_STATE_FILE}): it was made neither by optimus-plugin install nor by sync",
+                plugin_dir.display()
+            ))),
+            Err(e) => Err(Error::io("reading", &state_path)(e)),
+        };
+    };
     let mut expected = BTreeMap::new();
     for a in &receipts.artifacts {
         for f in &a.files {
@@ -46,7 +66,10 @@ pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
     }
     let mut found = Vec::new();
     walk(plugin_dir, "", &mut found)?;
-    let mut report = VerifyReport::default();
+    let mut report = VerifyReport {
+        managed_by: "install".into(),
+        ..VerifyReport::default()
+    };
     for (rel, is_file) in found {
         if rel == RECEIPTS_FILE {
             continue;
@@ -76,6 +99,41 @@ pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
         }
     }
     report.missing = expected.into_keys().collect();
+    Ok(report)
+}
+
+/// A synced folder: sync owns its YAML plugins only (every other file is
+/// left alone by sync, so none is "extra"). Each plugin the state lists must
+/// be there with its digest; a YAML plugin it does not list is extra.
+fn verify_synced(plugin_dir: &Path, state: &SyncState) -> Result<VerifyReport> {
+    let mut report = VerifyReport {
+        managed_by: "sync".into(),
+        ..VerifyReport::default()
+    };
+    for (file, want) in &state.files {
+        let path = plugin_dir.join(file);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                report.missing.push(file.clone());
+                continue;
+            }
+            Err(e) => return Err(Error::io("inspecting", &path)(e)),
+            Ok(m) if !m.file_type().is_file() => {
+                report.changed.push(format!("{file} (not a regular file)"));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        report.checked += 1;
+        if &hash_file(&path)?.0 != want {
+            report.changed.push(file.clone());
+        }
+    }
+    for (file, _) in list_yaml_plugins(plugin_dir).map_err(|e| Error::State(e.to_string()))? {
+        if !state.files.contains_key(&file) {
+            report.extra.push(file);
+        }
+    }
     Ok(report)
 }
 

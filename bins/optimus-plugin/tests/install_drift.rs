@@ -1,0 +1,230 @@
+//! install converges: files changed, deleted or touched by hand since the
+//! last install are found from their stat (hashed only where it differs)
+//! and repaired; missing or unreadable receipts mean "state unknown" and a
+//! full reinstall with a warning.
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
+
+mod install_support;
+
+use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, SystemTime};
+
+use install_support::{Project, Server, bin, plugin_entries, targz, zip_bytes};
+use predicates::prelude::*;
+
+/// Three artifacts over HTTP (so downloads can be counted), installed once.
+fn installed() -> (Server, Project) {
+    let server = Server::start();
+    server.put("bq2bq.tar.gz", targz(&plugin_entries("bq2bq", "1.0.0")));
+    server.put("neo.zip", zip_bytes(&plugin_entries("neo", "1.0.0")));
+    server.put("x.tgz", targz(&plugin_entries("x", "1.0.0")));
+    let p = Project::new();
+    let mut s = format!(
+        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: http\n      name: web\n      url: {}\n  plugins:\n",
+        p.plugin_dir().display(),
+        server.url
+    );
+    for path in ["bq2bq.tar.gz", "neo.zip", "x.tgz"] {
+        s.push_str(&format!("    - {{provider: web, path: {path}}}\n"));
+    }
+    p.write_config(&s);
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 added"));
+    assert_eq!(server.gets(), 3);
+    (server, p)
+}
+
+fn install(p: &Project) -> assert_cmd::assert::Assert {
+    bin()
+        .args(["install", "-v", "--no-sync", "--retry-deadline", "1", "-c"])
+        .arg(p.config())
+        .assert()
+}
+
+fn verify_clean(p: &Project) {
+    bin()
+        .args(["verify", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("6 files verified, all match"));
+}
+
+fn receipts(p: &Project) -> serde_json::Value {
+    let text = std::fs::read_to_string(p.plugin_dir().join(".optimus-receipts.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn file_receipt(p: &Project, path: &str) -> serde_json::Value {
+    receipts(p)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["files"].as_array().unwrap().clone())
+        .find(|f| f["path"] == path)
+        .unwrap()
+}
+
+#[test]
+fn an_unchanged_tree_is_checked_by_stat_only_and_downloads_nothing() {
+    let (server, p) = installed();
+    let link = std::fs::read_link(p.plugin_dir()).unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains(
+            "up to date (0 added, 0 updated, 0 removed, 3 unchanged)",
+        ))
+        .stderr(predicate::str::contains(
+            "6 stat-clean (not read), 0 hashed",
+        ));
+    assert_eq!(server.gets(), 3, "no artifact is downloaded again");
+    assert_eq!(std::fs::read_link(p.plugin_dir()).unwrap(), link);
+}
+
+#[test]
+fn a_modified_byte_is_repaired_and_the_plan_says_why() {
+    let (server, p) = installed();
+    let file = p.plugin_dir().join("optimus-plugin-neo.yaml");
+    let good = std::fs::read(&file).unwrap();
+    // One byte changed in place: same size, same inode.
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(6)).unwrap();
+    f.write_all(b"X").unwrap();
+    drop(f);
+    bin()
+        .args(["verify", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .code(1);
+
+    install(&p)
+        .success()
+        .stdout(
+            predicate::str::contains(
+                "update    web:neo.zip  (drift: optimus-plugin-neo.yaml modified; installing it again)",
+            )
+            .and(predicate::str::contains("0 added, 1 updated, 0 removed, 2 unchanged")),
+        )
+        .stderr(predicate::str::contains("1 hashed"));
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    assert_eq!(
+        server.gets(),
+        4,
+        "only the drifted artifact is fetched again"
+    );
+    verify_clean(&p);
+}
+
+#[test]
+fn a_deleted_file_is_repaired_with_its_mode() {
+    let (server, p) = installed();
+    let bin_file = p.plugin_dir().join("optimus-bq2bq_linux_amd64");
+    std::fs::remove_file(&bin_file).unwrap();
+    install(&p).success().stdout(predicate::str::contains(
+        "(drift: optimus-bq2bq_linux_amd64 missing; installing it again)",
+    ));
+    let mode = std::fs::metadata(&bin_file).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+    assert_eq!(server.gets(), 4);
+    verify_clean(&p);
+}
+
+#[test]
+fn a_chmod_is_drift_too() {
+    let (_server, p) = installed();
+    let file = p.plugin_dir().join("optimus-x_linux_amd64");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    install(&p).success().stdout(predicate::str::contains(
+        "(drift: optimus-x_linux_amd64 mode changed; installing it again)",
+    ));
+    verify_clean(&p);
+}
+
+#[test]
+fn a_touched_but_identical_file_is_not_reinstalled_and_its_stat_is_refreshed() {
+    let (server, p) = installed();
+    let link = std::fs::read_link(p.plugin_dir()).unwrap();
+    let file = p.plugin_dir().join("optimus-plugin-x.yaml");
+    let old = file_receipt(&p, "optimus-plugin-x.yaml")["stat"].clone();
+    let when = SystemTime::now() - Duration::from_hours(1);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 unchanged").and(predicate::str::contains("up to date")))
+        .stderr(predicate::str::contains(
+            "5 stat-clean (not read), 1 hashed",
+        ));
+    assert_eq!(
+        std::fs::read_link(p.plugin_dir()).unwrap(),
+        link,
+        "no new set"
+    );
+    assert_eq!(server.gets(), 3);
+    let new = file_receipt(&p, "optimus-plugin-x.yaml")["stat"].clone();
+    assert_ne!(new, old, "the receipt holds the new stat");
+    let mtime_ns = i64::try_from(
+        when.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap();
+    assert_eq!(new["mtime_ns"].as_i64().unwrap(), mtime_ns);
+
+    // The refreshed stat is trusted: nothing is hashed any more.
+    install(&p).success().stderr(predicate::str::contains(
+        "6 stat-clean (not read), 0 hashed",
+    ));
+    verify_clean(&p);
+}
+
+#[test]
+fn garbage_receipts_mean_state_unknown_and_a_full_reinstall() {
+    let (server, p) = installed();
+    let receipts = p.plugin_dir().join(".optimus-receipts.json");
+    std::fs::write(&receipts, "{ this is not json").unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 added"))
+        .stderr(
+            predicate::str::contains("unreadable receipts").and(predicate::str::contains(
+                "state unknown: installing every artifact again",
+            )),
+        );
+    assert_eq!(server.gets(), 6);
+    verify_clean(&p);
+}
+
+#[test]
+fn receipts_of_another_format_mean_state_unknown() {
+    let (_server, p) = installed();
+    let path = p.plugin_dir().join(".optimus-receipts.json");
+    let mut r = receipts(&p);
+    r["format"] = 99.into();
+    std::fs::write(&path, r.to_string()).unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 added"))
+        .stderr(predicate::str::contains("receipts format 99"));
+    verify_clean(&p);
+}
+
+#[test]
+fn missing_receipts_mean_state_unknown() {
+    let (_server, p) = installed();
+    std::fs::remove_file(p.plugin_dir().join(".optimus-receipts.json")).unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("3 added"))
+        .stderr(predicate::str::contains(
+            "has no receipts (.optimus-receipts.json); state unknown",
+        ));
+    verify_clean(&p);
+}
