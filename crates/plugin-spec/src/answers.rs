@@ -214,7 +214,7 @@ impl<'a> Walk<'a> {
                     self.problem(q, q.validation_error.clone());
                 }
                 Ok(_) => self.problem(q, format!("`{answer}` does not match `{pattern}`")),
-                Err(_) => self.problem(q, format!("the question's regexp `{pattern}` is invalid")),
+                Err(()) => self.problem(q, format!("the question's regexp `{pattern}` is invalid")),
             }
         }
         let len = i64::try_from(answer.chars().count()).unwrap_or(i64::MAX);

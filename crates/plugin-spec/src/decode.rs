@@ -153,10 +153,14 @@ pub(crate) fn yaml11_bool(word: &str) -> Option<bool> {
 
 /// How yaml.v2 and yaml.v3 put a number into a Go `int`: an integer as is,
 /// a float truncated (`3.0` and `3.7` are 3); `None` when out of range.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::option_option
+)]
 pub(crate) fn go_int(value: &Value) -> Option<Option<i64>> {
     match value {
         Value::Int(i) => Some(i64::try_from(*i).ok()),
-        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
         Value::Float(x) => Some(
             (x.is_finite() && *x < 9.223_372_036_854_775e18 && *x >= -9.223_372_036_854_775e18)
                 .then(|| x.trunc() as i64),
@@ -424,7 +428,8 @@ impl Decoder<'_> {
         plugin.entrypoint = f
             .get("entrypoint")
             .and_then(|(_, node)| self.entrypoint(node, f.child("entrypoint")));
-        plugin.asset_parsers = self.asset_parsers(f.get("asset_parsers"), &f.child("asset_parsers"));
+        plugin.asset_parsers =
+            self.asset_parsers(f.get("asset_parsers"), &f.child("asset_parsers"));
         plugin.destination_urn_template = self.string_or_empty(f.get("destination_urn_template"));
         plugin.depends_on = self.string_list(f.get("dependson"));
         plugin.hook_type = self.hook_type(f.get("hooktype"));
@@ -472,7 +477,10 @@ impl Decoder<'_> {
                     self.refused.insert(node.pos);
                     self.warn(
                         node.pos,
-                        format!("`{}` should be pre, post or fail, found `{other}`", key.name),
+                        format!(
+                            "`{}` should be pre, post or fail, found `{other}`",
+                            key.name
+                        ),
                     );
                 }
                 None

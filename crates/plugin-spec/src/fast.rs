@@ -206,7 +206,11 @@ impl Visitor<'_> for Length {
         i64::try_from(v).map_or_else(|_| Err(give_up()), |v| Ok((v != 0).then_some(v)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        if v < 0 { Err(give_up()) } else { Ok((v != 0).then_some(v)) }
+        if v < 0 {
+            Err(give_up())
+        } else {
+            Ok((v != 0).then_some(v))
+        }
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
         i64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_i64(v))
@@ -473,8 +477,15 @@ mod tests {
         };
         match load_positioned(src, "t.yaml") {
             Ok(full) => {
-                assert_eq!((full.plugin, full.spelling), fast, "loaders disagree on:\n{src}");
-                assert!(full.warnings.is_empty(), "fast path skipped warnings:\n{src}");
+                assert_eq!(
+                    (full.plugin, full.spelling),
+                    fast,
+                    "loaders disagree on:\n{src}"
+                );
+                assert!(
+                    full.warnings.is_empty(),
+                    "fast path skipped warnings:\n{src}"
+                );
             }
             Err(e) => panic!("fast path accepted what the full loader refuses ({e}):\n{src}"),
         }

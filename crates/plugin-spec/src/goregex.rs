@@ -83,15 +83,17 @@ fn repeat_is_valid(r: &Rep, mut n: i64) -> bool {
     r.inner.iter().all(|c| repeat_is_valid(c, n))
 }
 
-fn push_literal(out: &mut String, c: char, in_class: bool) {
-    if c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace()) {
+/// A literal character in Rust syntax: letters and digits as they are,
+/// anything else as `\x{..}` (never special, inside a class or out).
+fn push_literal(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric()
+        || c == '_'
+        || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+    {
         out.push(c);
-    } else if c == '_' {
-        out.push('_');
     } else {
         let _ = write!(out, "\\x{{{:X}}}", u32::from(c));
     }
-    let _ = in_class;
 }
 
 impl Parser {
@@ -126,8 +128,7 @@ impl Parser {
         // The last atom, which a repetition applies to.
         let mut last: Option<Expr> = None;
         let mut last_was_repeat = false;
-        loop {
-            let Some(c) = self.peek() else { break };
+        while let Some(c) = self.peek() {
             if c == '|' || c == ')' {
                 break;
             }
@@ -246,7 +247,7 @@ impl Parser {
             '$' => simple("$"),
             _ => {
                 let mut rust = String::new();
-                push_literal(&mut rust, c, false);
+                push_literal(&mut rust, c);
                 Ok(Some(Expr {
                     rust,
                     size: 1,
@@ -272,8 +273,7 @@ impl Parser {
                     return Err("invalid named capture".into());
                 };
                 let name: String = self.s[start..start + end].iter().collect();
-                if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
-                {
+                if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
                     return Err(format!("invalid named capture: `{name}`"));
                 }
                 if !self.names.insert(name.clone()) {
@@ -372,11 +372,11 @@ impl Parser {
                 // A literal up to `\E` or the end of the pattern; each
                 // character its own atom, so a repetition takes the last.
                 self.i += 1;
-                let rest = &self.s[self.i..];
-                let end = rest.windows(2).position(|w| w == ['\\', 'E']);
+                let tail = &self.s[self.i..];
+                let end = tail.windows(2).position(|w| w == ['\\', 'E']);
                 let lit: Vec<char> = match end {
-                    Some(e) => rest[..e].to_vec(),
-                    None => rest.to_vec(),
+                    Some(e) => tail[..e].to_vec(),
+                    None => tail.to_vec(),
                 };
                 self.i += lit.len() + if end.is_some() { 2 } else { 0 };
                 let Some((&last, init)) = lit.split_last() else {
@@ -386,10 +386,10 @@ impl Parser {
                 // their own; the caller sees only the last as the atom.
                 let mut rust = String::new();
                 for &c in init {
-                    push_literal(&mut rust, c, false);
+                    push_literal(&mut rust, c);
                 }
                 let mut last_rust = String::new();
-                push_literal(&mut last_rust, last, false);
+                push_literal(&mut last_rust, last);
                 if init.is_empty() {
                     return Ok(Some(Expr {
                         rust: last_rust,
@@ -401,13 +401,13 @@ impl Parser {
                 // `(?:init)` then the last character inside one atom would
                 // let a repetition take them all; emit `init` then mark the
                 // last one by wrapping only it (the repetition wraps the atom).
-                self.pending_prefix(rust, last_rust, init.len())
+                Ok(Some(pending_prefix(&rust, &last_rust, init.len())))
             }
             'd' | 'D' | 's' | 'S' | 'w' | 'W' => {
                 self.i += 1;
                 fixed(&format!("[{}]", perl_class(c)))
             }
-            'p' | 'P' => self.unicode_class(false).map(|rust| {
+            'p' | 'P' => self.unicode_class().map(|rust| {
                 Some(Expr {
                     rust,
                     size: 1,
@@ -418,7 +418,7 @@ impl Parser {
             _ => {
                 let ch = self.escaped_char()?;
                 let mut rust = String::new();
-                push_literal(&mut rust, ch, false);
+                push_literal(&mut rust, ch);
                 Ok(Some(Expr {
                     rust,
                     size: 1,
@@ -427,24 +427,6 @@ impl Parser {
                 }))
             }
         }
-    }
-
-    /// `\Qab\E`: the literal `a` goes out before the atom `b`. Expressed as
-    /// one atom whose Rust text ends with the last character, with a marker
-    /// so `repeat` wraps only that character.
-    #[allow(clippy::unnecessary_wraps)]
-    fn pending_prefix(
-        &mut self,
-        prefix: String,
-        last: String,
-        count: usize,
-    ) -> Result<Option<Expr>, String> {
-        Ok(Some(Expr {
-            rust: format!("{prefix}\u{0}{last}"),
-            size: u64::try_from(count).unwrap_or(u64::MAX).saturating_add(1),
-            reps: Vec::new(),
-            flags_only: false,
-        }))
     }
 
     /// The character of an escape that stands for one (Go's `parseEscape`),
@@ -513,7 +495,7 @@ impl Parser {
     }
 
     /// `\pL`, `\p{Greek}`, `\p{^Greek}`, `\PL` (cursor on `p`/`P`).
-    fn unicode_class(&mut self, _in_class: bool) -> Result<String, String> {
+    fn unicode_class(&mut self) -> Result<String, String> {
         let negated_p = self.peek() == Some('P');
         self.i += 1;
         let name: String = match self.peek() {
@@ -582,7 +564,7 @@ impl Parser {
                     }
                     Some('p' | 'P') => {
                         self.i += 1;
-                        let u = self.unicode_class(true)?;
+                        let u = self.unicode_class()?;
                         rust.push_str(&u);
                         continue;
                     }
@@ -598,10 +580,10 @@ impl Parser {
                     return Err(format!("invalid character class range: `{lo}-{hi}`"));
                 }
             }
-            push_literal(&mut rust, lo, true);
+            push_literal(&mut rust, lo);
             if hi != lo {
                 rust.push('-');
-                push_literal(&mut rust, hi, true);
+                push_literal(&mut rust, hi);
             }
         }
         rust.push(']');
@@ -622,6 +604,18 @@ impl Parser {
             return self.escaped_char();
         }
         Ok(c)
+    }
+}
+
+/// `\Qab\E`: the literal `a` goes out before the atom `b`: one atom whose
+/// Rust text has a NUL marker before the last character, so `repeat` wraps
+/// only that character (and `append` drops the marker).
+fn pending_prefix(prefix: &str, last: &str, count: usize) -> Expr {
+    Expr {
+        rust: format!("{prefix}\u{0}{last}"),
+        size: u64::try_from(count).unwrap_or(u64::MAX).saturating_add(1),
+        reps: Vec::new(),
+        flags_only: false,
     }
 }
 
@@ -652,7 +646,7 @@ fn repeat(atom: Expr, min: i64, max: i64, op: &str, lazy: &str) -> Result<Expr, 
             flags_only: false,
         });
     }
-    if min < 0 || min > MAX_REPEAT || max > MAX_REPEAT || (max >= 0 && min > max) {
+    if !(0..=MAX_REPEAT).contains(&min) || max > MAX_REPEAT || (max >= 0 && min > max) {
         return Err(format!("invalid repeat count: `{op}`"));
     }
     let node = Rep {

@@ -215,11 +215,23 @@ fn second_document_start(src: &str) -> Option<(usize, Pos)> {
         };
         if marker("...") {
             if content {
-                return Some((offset, Pos { line: i as u64 + 1, col: 1 }));
+                return Some((
+                    offset,
+                    Pos {
+                        line: i as u64 + 1,
+                        col: 1,
+                    },
+                ));
             }
         } else if marker("---") {
             if content {
-                return Some((offset, Pos { line: i as u64 + 1, col: 1 }));
+                return Some((
+                    offset,
+                    Pos {
+                        line: i as u64 + 1,
+                        col: 1,
+                    },
+                ));
             }
             content = true;
         } else {

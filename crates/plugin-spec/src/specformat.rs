@@ -124,6 +124,9 @@ const VERSION: &[&str] = &["image", "tag", "entrypoint"];
 const ENTRYPOINT: &[&str] = &["shell", "script"];
 const EVALUATOR: &[&str] = &["env", "filepath", "selector"];
 
+/// The `plugin_versions` entries as read: key, position, details.
+type VersionList = Vec<(String, Pos, Details)>;
+
 /// One `plugin_versions` entry as read.
 #[derive(Default)]
 struct Details {
@@ -150,7 +153,7 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
     };
     let mut version: i64 = 0;
     let mut version_pos = root.pos;
-    let mut versions: Option<(Pos, Vec<(String, Pos, Details)>)> = None;
+    let mut versions: Option<(Pos, VersionList)> = None;
     for (key, node) in r.entries(root, "the plugin", Some(TOP)) {
         match key.name.as_str() {
             "version" => {
@@ -252,7 +255,8 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
                 // default_config: a map of strings, in file order.
                 for (ck, cv) in r.entries(node, "`default_config`", None) {
                     let i = plugin.default_config.len();
-                    r.positions.insert(format!("defaultconfig[{i}].name"), ck.pos);
+                    r.positions
+                        .insert(format!("defaultconfig[{i}].name"), ck.pos);
                     let value = r.string(ck, cv);
                     plugin
                         .default_config
@@ -262,7 +266,11 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
         }
     }
     // Spec.Validate(), all of it rather than the first failure.
-    if plugin.name.is_empty() && !r.refused.contains(&r.positions.get("name").copied().unwrap_or(root.pos)) {
+    if plugin.name.is_empty()
+        && !r
+            .refused
+            .contains(&r.positions.get("name").copied().unwrap_or(root.pos))
+    {
         let pos = r.positions.get("name").copied().unwrap_or(root.pos);
         r.problems.push((pos, "missing `name`".into()));
     }

@@ -255,7 +255,12 @@ fn question_names_unique_within_a_level() {
 #[test]
 fn regexp_must_compile() {
     let src = format!("{BASE}questions:\n  - name: A\n    regexp: '[a-'\n");
-    assert_one(&src, 9, 13, "`regexp` of question `A` is not a valid Go regexp");
+    assert_one(
+        &src,
+        9,
+        13,
+        "`regexp` of question `A` is not a valid Go regexp",
+    );
 }
 
 #[test]
@@ -288,7 +293,12 @@ fn nested_sub_question_problems_have_positions() {
     let src = format!(
         "{BASE}questions:\n  - name: A\n    multiselect: [X]\n    subquestions:\n      - ifvalue: X\n        questions:\n          - name: B\n            regexp: '('\n"
     );
-    assert_one(&src, 14, 21, "`regexp` of question `B` is not a valid Go regexp");
+    assert_one(
+        &src,
+        14,
+        21,
+        "`regexp` of question `B` is not a valid Go regexp",
+    );
 }
 
 #[test]

@@ -23,7 +23,8 @@ entrypoint:
 ";
 
 fn loads(src: &str) -> Loaded {
-    check_str(src, "t.yaml").unwrap_or_else(|e| panic!("upstream loads this, we refused:\n{e}\n{src}"))
+    check_str(src, "t.yaml")
+        .unwrap_or_else(|e| panic!("upstream loads this, we refused:\n{e}\n{src}"))
 }
 
 fn refused(src: &str) -> Vec<(u64, u64, String)> {
@@ -162,7 +163,10 @@ dependson: [*v]
 ";
     let l = loads(inside);
     let ep = l.plugin.entrypoint.expect("entrypoint");
-    assert_eq!((ep.shell.as_str(), ep.script.as_str()), ("/bin/bash", "neo run"));
+    assert_eq!(
+        (ep.shell.as_str(), ep.script.as_str()),
+        ("/bin/bash", "neo run")
+    );
     assert_eq!(l.plugin.depends_on, ["1.0.0"]);
 
     let crlf = format!("\u{feff}{}", CLASSIC.replace('\n', "\r\n"));
@@ -210,14 +214,29 @@ fn negative_length_is_a_warning() {
 
 #[test]
 fn unusual_names_are_warnings() {
-    warns(&CLASSIC.replace("name: neo", "name: Neo.v2"), 1, 7, "portable");
+    warns(
+        &CLASSIC.replace("name: neo", "name: Neo.v2"),
+        1,
+        7,
+        "portable",
+    );
     let long = "n".repeat(65);
-    warns(&CLASSIC.replace("name: neo", &format!("name: {long}")), 1, 7, "portable");
+    warns(
+        &CLASSIC.replace("name: neo", &format!("name: {long}")),
+        1,
+        7,
+        "portable",
+    );
 }
 
 #[test]
 fn hooktype_rules_are_warnings() {
-    warns(&format!("{CLASSIC}hooktype: pre\n"), 7, 11, "only for hooks");
+    warns(
+        &format!("{CLASSIC}hooktype: pre\n"),
+        7,
+        11,
+        "only for hooks",
+    );
     warns(
         &CLASSIC.replace("plugintype: task", "plugintype: hook"),
         1,
@@ -225,7 +244,10 @@ fn hooktype_rules_are_warnings() {
         "pre, post or fail",
     );
     warns(
-        &format!("{}hooktype: before\n", CLASSIC.replace("plugintype: task", "plugintype: hook")),
+        &format!(
+            "{}hooktype: before\n",
+            CLASSIC.replace("plugintype: task", "plugintype: hook")
+        ),
         7,
         11,
         "pre, post or fail",
@@ -236,9 +258,8 @@ fn hooktype_rules_are_warnings() {
 fn duplicate_questions_and_config_names_are_warnings() {
     let src = format!("{}  - name: A\n", question(""));
     warns(&src, 10, 11, "duplicate question name");
-    let src = format!(
-        "{CLASSIC}defaultconfig:\n  - {{name: X, value: a}}\n  - {{name: X, value: b}}\n"
-    );
+    let src =
+        format!("{CLASSIC}defaultconfig:\n  - {{name: X, value: a}}\n  - {{name: X, value: b}}\n");
     warns(&src, 9, 12, "duplicate name `X`");
 }
 
@@ -260,8 +281,20 @@ fn regexps_follow_go_rules() {
         assert!(l.warnings.is_empty(), "{re}: {}", l.render_warnings());
     }
     // Refused by Go (Rust takes them): a warning at the regexp.
-    for re in ["'a{1001}'", "'(a{500}){3}'", "'x**'", "'x*+'", "'a{2}{3}'", "'('"] {
-        warns(&question(&format!("    regexp: {re}\n")), 10, 13, "not a valid Go regexp");
+    for re in [
+        "'a{1001}'",
+        "'(a{500}){3}'",
+        "'x**'",
+        "'x*+'",
+        "'a{2}{3}'",
+        "'('",
+    ] {
+        warns(
+            &question(&format!("    regexp: {re}\n")),
+            10,
+            13,
+            "not a valid Go regexp",
+        );
     }
 }
 
@@ -324,7 +357,12 @@ fn spec_format_unknown_keys_are_warnings() {
     let l = loads(&format!("{SPEC}plugintype: task\nquestions: []\n"));
     let at: Vec<(u64, u64)> = l.warnings.iter().map(|w| (w.line, w.column)).collect();
     assert_eq!(at, [(9, 1), (10, 1)], "{}", l.render_warnings());
-    warns(&SPEC.replace("    tag:", "    tags: x\n    tag:"), 6, 5, "unknown key `tags`");
+    warns(
+        &SPEC.replace("    tag:", "    tags: x\n    tag:"),
+        6,
+        5,
+        "unknown key `tags`",
+    );
 }
 
 #[test]
@@ -346,7 +384,10 @@ fn spec_format_validate_rules_are_errors() {
     let e = refused(&format!("{SPEC}name: again\n"));
     assert!(e[0].2.contains("duplicate key"), "{e:?}");
     // A whole float is an int for yaml.v3 too.
-    assert_eq!(loads(&SPEC.replace("version: 1", "version: 1.0")).spelling, Spelling::Spec);
+    assert_eq!(
+        loads(&SPEC.replace("version: 1", "version: 1.0")).spelling,
+        Spelling::Spec
+    );
 }
 
 #[test]
