@@ -54,11 +54,11 @@ pub struct ServedSet {
 /// before (its files are kept in place of ones that stopped loading). Only
 /// listing the folder can fail.
 pub fn collect(dir: &Path, previous: &[PluginFile]) -> Result<ServedSet, SyncError> {
-    let origin = dir.display().to_string();
     let found = plugin_spec::files::discover(dir).map_err(SyncError::io("listing", dir))?;
     let mut set = ServedSet::default();
-    let mut leave_out = |set: &mut ServedSet, file: &str, reason: String| {
-        let kept = previous.iter().find(|p| p.entry.file == file);
+    // `keep`: serve the file's previous version instead, when there is one.
+    let leave_out = |set: &mut ServedSet, file: &str, reason: String, keep: bool| {
+        let kept = previous.iter().find(|p| keep && p.entry.file == file);
         if let Some(p) = kept {
             set.files.push(p.clone());
         }
@@ -74,50 +74,83 @@ pub fn collect(dir: &Path, previous: &[PluginFile]) -> Result<ServedSet, SyncErr
         });
     };
     for (file, why) in found.skipped {
-        leave_out(&mut set, &file, why);
+        leave_out(&mut set, &file, why, false);
     }
     for (file, path) in found.files {
         match served_bytes(&file, &path) {
-            Ok(bytes) => match PluginFile::new(&file, bytes, &origin) {
-                Ok(pf) => {
-                    // Two files of one plugin: upstream refuses both; serve
-                    // the first only.
-                    if let Some(first) = set.files.iter().find(|f| f.entry.name == pf.entry.name) {
-                        let reason = format!(
-                            "plugin `{}` is also defined by {}",
-                            pf.entry.name, first.entry.file
-                        );
-                        leave_out(&mut set, &file, reason);
-                    } else {
-                        set.files.push(pf);
-                    }
+            Ok((bytes, name, version)) => {
+                let pf = plugin_file(&file, bytes, name, version);
+                // Two files of one plugin: upstream refuses both; serve the
+                // first only.
+                if let Some(first) = set.files.iter().find(|f| f.entry.name == pf.entry.name) {
+                    let reason = format!(
+                        "plugin `{}` is also defined by {}",
+                        pf.entry.name, first.entry.file
+                    );
+                    leave_out(&mut set, &file, reason, false);
+                } else {
+                    set.files.push(pf);
                 }
-                Err(e) => leave_out(&mut set, &file, e.to_string()),
-            },
-            Err(reason) => leave_out(&mut set, &file, reason),
+            }
+            Err(reason) => leave_out(&mut set, &file, reason, true),
         }
     }
     set.files.sort_by(|a, b| a.entry.file.cmp(&b.entry.file));
     set.files.dedup_by(|a, b| a.entry.file == b.entry.file);
+    // A kept previous version may name a plugin another file names now.
+    let mut names = std::collections::HashSet::new();
+    let mut unique = Vec::with_capacity(set.files.len());
+    for f in std::mem::take(&mut set.files) {
+        if names.insert(f.entry.name.clone()) {
+            unique.push(f);
+        } else {
+            set.left_out.push(LeftOut {
+                file: f.entry.file.clone(),
+                reason: format!("plugin `{}` is also defined by another file", f.entry.name),
+                kept_previous: false,
+            });
+        }
+    }
+    set.files = unique;
     set.left_out.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(set)
 }
 
-/// The bytes to serve for one file: as written when classic, else rewritten
-/// to the classic format; `Err` with the reason when it cannot be served.
-fn served_bytes(file: &str, path: &Path) -> Result<Vec<u8>, String> {
+/// A served file: its bytes and what they declare (checked by the caller).
+fn plugin_file(file: &str, bytes: Vec<u8>, name: String, version: String) -> PluginFile {
+    use sha2::Digest as _;
+    PluginFile {
+        entry: crate::sync_archive::PluginEntry {
+            file: file.to_owned(),
+            name,
+            version,
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            size: bytes.len() as u64,
+        },
+        contents: bytes.into(),
+    }
+}
+
+/// The bytes to serve for one file (as written when classic, else
+/// rewritten to the classic format), with the plugin's name and version;
+/// `Err` with the reason when it cannot be served. Warnings are logged,
+/// with the positions of the file on disk.
+fn served_bytes(file: &str, path: &Path) -> Result<(Vec<u8>, String, String), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| format!("{file}: not UTF-8 text ({e})"))?;
     let loaded = plugin_spec::check_str(text, file).map_err(|e| e.to_string())?;
     for w in &loaded.warnings {
         tracing::warn!(file, "{w}");
     }
+    let (name, version) = (loaded.plugin.name.clone(), loaded.plugin.version.clone());
     if loaded.spelling == plugin_spec::Spelling::Upstream {
-        return Ok(bytes);
+        return Ok((bytes, name, version));
     }
     let classic = loaded.plugin.to_yaml();
     match plugin_spec::check_str(&classic, file) {
-        Ok(back) if back.spelling == plugin_spec::Spelling::Upstream => Ok(classic.into_bytes()),
+        Ok(back) if back.spelling == plugin_spec::Spelling::Upstream => {
+            Ok((classic.into_bytes(), name, version))
+        }
         Ok(_) => Err(format!("{file}: cannot be written in the classic format")),
         Err(e) => Err(format!(
             "{file}: loads in the {} format, but upstream's classic loader would refuse it rewritten: {e}",

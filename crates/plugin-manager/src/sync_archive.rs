@@ -99,7 +99,12 @@ impl PluginFile {
         };
         let text = std::str::from_utf8(&contents)
             .map_err(|e| invalid(format!("{file}: not UTF-8 text ({e})")))?;
-        let plugin = plugin_spec::load_str(text, file).map_err(|e| invalid(e.to_string()))?;
+        // Refused only when upstream's loader refuses it; warnings are logged.
+        let loaded = plugin_spec::check_str(text, file).map_err(|e| invalid(e.to_string()))?;
+        for w in &loaded.warnings {
+            tracing::warn!(file, origin, "{w}");
+        }
+        let plugin = loaded.plugin;
         let sha256 = hex::encode(Sha256::digest(&contents));
         Ok(Self {
             entry: PluginEntry {
