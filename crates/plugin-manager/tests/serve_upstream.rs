@@ -170,7 +170,7 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn health(base: &str) -> serde_json::Value {
+async fn get_health(base: &str) -> serde_json::Value {
     client()
         .get(format!("{base}/healthz"))
         .send()
@@ -197,7 +197,8 @@ async fn fetch(base: &str) -> (u16, BTreeMap<String, String>) {
             let mut f = zip.by_index(i).expect("entry");
             let mut text = String::new();
             f.read_to_string(&mut text).expect("utf-8");
-            files.insert(f.name().to_owned(), text);
+            let name = f.name().expect("entry name").into_owned();
+            files.insert(name, text);
         }
     }
     (status, files)
@@ -270,7 +271,7 @@ async fn a_bad_file_leaves_the_others_served_and_shows_in_healthz() {
     assert_eq!(status, 200);
     assert_eq!(again, files, "the good set is still served");
 
-    let health = health(&base).await;
+    let health = get_health(&base).await;
     assert_eq!(health["status"], "degraded", "{health}");
     let left = health["left_out"].as_array().expect("left_out");
     assert_eq!(left.len(), 2, "{health}");
@@ -288,7 +289,7 @@ async fn a_bad_file_leaves_the_others_served_and_shows_in_healthz() {
     // Fixed again: healthy, and the fixed version is served.
     std::fs::remove_file(dir.path().join("optimus-plugin-broken.yaml")).expect("rm");
     write(dir.path(), "optimus-plugin-neo.yaml", DESIGN);
-    let health = health(&base).await;
+    let health = get_health(&base).await;
     assert_eq!(health["status"], "ok", "{health}");
 }
 

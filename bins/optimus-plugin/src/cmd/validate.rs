@@ -134,7 +134,10 @@ fn collect(path: &Path) -> anyhow::Result<Vec<FileReport>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let yamlish = name.ends_with(".yaml") || name.ends_with(".yml");
+        let ext = Path::new(&name)
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let yamlish = matches!(ext.as_deref(), Some("yaml" | "yml"));
         if name.starts_with('.') || !yamlish || plugin_spec::files::is_plugin_file_name(&name) {
             continue;
         }
