@@ -18,7 +18,9 @@
 //! let set = plugin_manager::serve_set::collect(dir.path(), &[])?;
 //! assert_eq!(set.files.len(), 1);
 //! let served = std::str::from_utf8(&set.files[0].contents).unwrap();
-//! assert!(served.contains("pluginversion: 1.0.0"), "{served}");
+//! let back = plugin_spec::check_str(served, "served.yaml")?;
+//! assert_eq!(back.spelling, plugin_spec::Spelling::Upstream, "classic: {served}");
+//! assert_eq!(back.plugin.version, "1.0.0");
 //! assert_eq!(set.left_out[0].file, "optimus-plugin-bad.yaml");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
