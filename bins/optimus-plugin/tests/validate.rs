@@ -74,7 +74,11 @@ fn one_line_per_file_with_every_problem_and_exit_1() {
     );
     assert!(lines[0].starts_with("invalid "), "{stdout}");
     assert!(lines[0].contains("optimus-plugin-bad.yaml: 6:1: unknown key `imagee`"));
-    assert!(lines[0].contains(" | 9:13: `regexp` of question `A` does not compile"));
+    // The regexp only fails when upstream's CLI asks the question: a warning.
+    assert!(
+        lines[0].contains("; warnings: 9:13: `regexp` of question `A` is not a valid Go regexp"),
+        "{stdout}"
+    );
     assert!(lines[1].starts_with("ok ") && lines[1].contains("(hello 1.0.0, task)"));
 }
 
@@ -119,17 +123,67 @@ fn missing_path_exits_2_naming_it() {
 }
 
 #[test]
-fn file_name_must_match_the_plugin_name() {
+fn file_name_other_than_the_plugin_name_is_a_warning_strict_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "optimus-plugin-other.yaml", VALID);
+    let file = dir.path().join("optimus-plugin-other.yaml");
+    // Upstream loads it (it checks only the prefix and suffix).
     bin()
         .args(["validate", "--path"])
-        .arg(dir.path().join("optimus-plugin-other.yaml"))
+        .arg(&file)
         .assert()
-        .code(1)
+        .code(0)
+        .stdout(predicates::str::contains("warn    "))
         .stdout(predicates::str::contains(
-            "file name must be optimus-plugin-hello.yaml",
+            "optimus-plugin-hello.yaml is the name every tool expects",
         ));
+    bin()
+        .args(["validate", "--strict", "--path"])
+        .arg(&file)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn folder_rules_are_upstreams() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "optimus-plugin-hello.yaml", VALID);
+    // Not a plugin file for upstream: a warning, never parsed.
+    write(dir.path(), "optimus-plugin-yml.yml", "name: [\n");
+    // The v0.20.7+ format loads.
+    write(
+        dir.path(),
+        "optimus-plugin-lake.yaml",
+        "version: 1\nname: lake\nplugin_versions:\n  default: {image: ex/lake, tag: '2', entrypoint: {script: run}}\n",
+    );
+    let out = bin()
+        .args(["validate", "--path"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("ok      ") && stdout.contains("(lake 2, task)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("optimus-plugin-yml.yml: not a plugin file"),
+        "{stdout}"
+    );
+    // Two files naming one plugin: upstream's server refuses the folder.
+    write(dir.path(), "optimus-plugin-hello2.yaml", VALID);
+    let out = bin()
+        .args(["validate", "--path"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("plugin `hello` is also defined by"),
+        "{stdout}"
+    );
 }
 
 #[test]

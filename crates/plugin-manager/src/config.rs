@@ -27,7 +27,10 @@ struct TopLevel {
 #[serde(deny_unknown_fields)]
 struct PluginsSection {
     #[serde(default)]
-    plugin_dir: Option<String>,
+    plugin_dir: Option<Spanned<String>>,
+    /// Upstream's newer name for the plugin folder (goto/optimus v0.20.7+).
+    #[serde(default)]
+    location: Option<Spanned<String>>,
     #[serde(default)]
     providers: Vec<Spanned<ProviderConfig>>,
     #[serde(default)]
@@ -123,6 +126,13 @@ impl ArtifactEntry {
 ///
 /// let err = ManagerConfig::from_str("plugins:\n  plugin_dri: x\n", "c.yaml".as_ref()).unwrap_err();
 /// assert!(err.to_string().starts_with("c.yaml:2:3:"), "{err}");
+///
+/// // Upstream's newer name for the folder; both names set apart is an error.
+/// let cfg = ManagerConfig::from_str("plugins:\n  location: /srv/p\n", "c.yaml".as_ref()).unwrap();
+/// assert_eq!(cfg.plugin_dir.as_deref(), Some("/srv/p".as_ref()));
+/// let both = "plugins:\n  plugin_dir: /a\n  location: /b\n";
+/// let err = ManagerConfig::from_str(both, "c.yaml".as_ref()).unwrap_err().to_string();
+/// assert!(err.starts_with("c.yaml:2:15:") && err.contains("(at c.yaml:3:13)"), "{err}");
 /// ```
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
@@ -130,8 +140,9 @@ pub struct ManagerConfig {
     pub file: PathBuf,
     /// Its folder: relative local paths resolve against it.
     pub base_dir: PathBuf,
-    /// `plugins.plugin_dir` when set and not empty (relative paths are
-    /// relative to the current directory, as for the Optimus server).
+    /// `plugins.plugin_dir` (or upstream's `plugins.location`) when set and
+    /// not empty (relative paths are relative to the current directory, as
+    /// for the Optimus server).
     pub plugin_dir: Option<PathBuf>,
     /// The form-1 providers.
     pub providers: Vec<ProviderConfig>,
@@ -171,10 +182,7 @@ impl ManagerConfig {
             limits: Limits::default(),
         };
         if let Some(section) = top.plugins {
-            cfg.plugin_dir = section
-                .plugin_dir
-                .filter(|d| !d.trim().is_empty())
-                .map(PathBuf::from);
+            cfg.plugin_dir = plugin_folder(&shown, section.plugin_dir, section.location)?;
             if let Some(limits) = section.limits {
                 cfg.limits = limits;
             }
@@ -267,6 +275,29 @@ fn source_entry(raw: &str, base_dir: &Path, origin: String) -> Result<ArtifactEn
         source: ArtifactSource::Source(Box::new(source)),
         sha256,
     })
+}
+
+/// The plugin folder from `plugins.plugin_dir` and upstream's
+/// `plugins.location` (empty counts as unset); both set and different is
+/// an error naming both.
+fn plugin_folder(
+    file: &str,
+    plugin_dir: Option<Spanned<String>>,
+    location: Option<Spanned<String>>,
+) -> Result<Option<PathBuf>> {
+    let set = |v: Option<Spanned<String>>| v.filter(|d| !d.value.trim().is_empty());
+    match (set(plugin_dir), set(location)) {
+        (Some(a), Some(b)) if a.value != b.value => Err(Error::Config(format!(
+            "{}: plugins.plugin_dir `{}` and plugins.location `{}` (at {}) name different plugin folders; set one of them",
+            at(file, &a),
+            a.value,
+            b.value,
+            at(file, &b),
+        ))),
+        (Some(a), _) => Ok(Some(PathBuf::from(a.value))),
+        (None, Some(b)) => Ok(Some(PathBuf::from(b.value))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn at<T>(file: &str, s: &Spanned<T>) -> String {

@@ -598,12 +598,11 @@ async fn fetch_one(
     })
 }
 
-/// A file at the top of the set named `optimus-plugin-*.yaml` (or `.yml`)
-/// is a YAML plugin, as the Optimus server discovers them.
+/// A file at the top of the set named `optimus-plugin-*.yaml` is a YAML
+/// plugin, as the Optimus server discovers them (the one definition, in
+/// [`plugin_spec::files`]; `.yml` is not one).
 pub fn is_yaml_plugin_file(path: &str) -> bool {
-    !path.contains('/')
-        && path.starts_with("optimus-plugin-")
-        && (crate::extract::has_ext(path, ".yaml") || crate::extract::has_ext(path, ".yml"))
+    plugin_spec::files::is_plugin_file_name(path)
 }
 
 fn validate_plugins(root: &Path, r: &ArtifactReceipt) -> Result<Vec<PluginInfo>> {
@@ -615,11 +614,19 @@ fn validate_plugins(root: &Path, r: &ArtifactReceipt) -> Result<Vec<PluginInfo>>
             artifact: r.source.clone(),
             detail: e.to_string(),
         })?;
-        let plugin = plugin_spec::load_str(&text, &f.path).map_err(|e| Error::InvalidPlugin {
+        // Refused only when upstream's loader refuses it; the rest is logged.
+        let loaded = plugin_spec::check_str(&text, &f.path).map_err(|e| Error::InvalidPlugin {
             file: f.path.clone(),
             artifact: r.source.clone(),
             detail: e.to_string(),
         })?;
+        for w in &loaded.warnings {
+            tracing::warn!(file = %f.path, artifact = %r.source, "{w}");
+        }
+        if let Some(w) = plugin_spec::files::file_name_warning(&f.path, &loaded.plugin.name) {
+            tracing::warn!(file = %f.path, artifact = %r.source, "{w}");
+        }
+        let plugin = loaded.plugin;
         out.push(PluginInfo {
             name: plugin.name.clone(),
             plugin_type: plugin.plugin_type.as_str().to_owned(),

@@ -51,6 +51,7 @@ pub use verify::{VerifyReport, installed_yaml_plugins, verify};
 
 // sync / serve (YAML plugins for the CLI)
 pub mod serve;
+pub mod serve_set;
 pub mod sync;
 pub mod sync_apply;
 pub mod sync_archive;

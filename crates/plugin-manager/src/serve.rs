@@ -5,7 +5,12 @@
 //!   (deterministic bytes, strong `ETag`, `304 Not Modified` on a matching
 //!   `If-None-Match`);
 //! * `GET /plugins/index.json`: name, version, sha256 and size of each;
-//! * `GET /healthz`: `{"status":"ok", ...}` with request counters.
+//! * `GET /healthz`: `{"status":"ok", ...}` with request counters, and the
+//!   files left out (`"status":"degraded"`, see [`crate::serve_set`]).
+//!
+//! Files are served in the classic format upstream's sync client reads
+//! (design and v0.20.7+ files rewritten); a file that does not load is left
+//! out or its last good version kept, and the rest is still served.
 //!
 //! The folder is re-read when it changes (a cheap listing and `stat` per
 //! request decides), so a newly installed set is served without a restart.
@@ -32,8 +37,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use crate::sync_archive::{PluginArchive, PluginEntry, archive_plugin_dir};
+use crate::serve_set::LeftOut;
+use crate::sync_archive::{PluginArchive, PluginEntry, PluginFile, build_archive};
 use crate::sync_error::SyncError;
+
+/// The last archive built and what it was built from.
+#[derive(Debug)]
+struct Cached {
+    fingerprint: Fingerprint,
+    archive: Arc<PluginArchive>,
+    files: Vec<PluginFile>,
+    left_out: Vec<LeftOut>,
+}
 
 /// What identifies the folder's content cheaply: the real path of the
 /// folder (a generation switch changes it) and, per YAML plugin, its name,
@@ -61,7 +76,7 @@ pub struct ServeStats {
 #[derive(Debug)]
 pub struct PluginServer {
     plugin_dir: PathBuf,
-    cache: Mutex<Option<(Fingerprint, Arc<PluginArchive>)>>,
+    cache: Mutex<Option<Cached>>,
     stats: ServeStats,
 }
 
@@ -86,25 +101,54 @@ impl PluginServer {
     }
 
     /// The archive of the folder's current YAML plugins, rebuilt only when
-    /// the folder changed since the last call. A missing folder is an error
-    /// (an empty archive would make clients delete their plugins).
+    /// the folder changed since the last call. A missing folder is an error,
+    /// and so is a folder whose plugin files all fail to load (an empty
+    /// archive would make clients delete their plugins).
     pub fn current(&self) -> Result<Arc<PluginArchive>, SyncError> {
         let fp = fingerprint(&self.plugin_dir)?;
-        if let Some((cached_fp, archive)) = self.lock_cache().as_ref()
-            && *cached_fp == fp
+        let previous = {
+            let cache = self.lock_cache();
+            match cache.as_ref() {
+                Some(c) if c.fingerprint == fp => return Ok(Arc::clone(&c.archive)),
+                Some(c) => c.files.clone(),
+                None => Vec::new(),
+            }
+        };
+        let set = crate::serve_set::collect(&fp.real_dir, &previous)?;
+        if set.files.is_empty()
+            && let Some(first) = set.left_out.first()
         {
-            return Ok(Arc::clone(archive));
+            return Err(SyncError::State(format!(
+                "none of the {} plugin files of {} can be served; the first: {}",
+                set.left_out.len(),
+                fp.real_dir.display(),
+                first.reason
+            )));
         }
-        let archive = Arc::new(archive_plugin_dir(&fp.real_dir)?);
+        let archive = Arc::new(build_archive(set.files.clone())?);
         self.stats.rebuilds.fetch_add(1, Ordering::Relaxed);
         // Store under the fingerprint taken before reading: if the folder
         // changed meanwhile, the next request sees a different one and
         // rebuilds.
-        *self.lock_cache() = Some((fp, Arc::clone(&archive)));
+        *self.lock_cache() = Some(Cached {
+            fingerprint: fp,
+            archive: Arc::clone(&archive),
+            files: set.files,
+            left_out: set.left_out,
+        });
         Ok(archive)
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Option<(Fingerprint, Arc<PluginArchive>)>> {
+    /// The files of the folder left out of (or served stale in) the last
+    /// archive built.
+    pub fn left_out(&self) -> Vec<LeftOut> {
+        self.lock_cache()
+            .as_ref()
+            .map(|c| c.left_out.clone())
+            .unwrap_or_default()
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -123,7 +167,15 @@ fn fingerprint(dir: &Path) -> Result<Fingerprint, SyncError> {
         Err(e) => return Err(SyncError::io("resolving", dir)(e)),
     };
     let mut files = Vec::new();
-    for (name, path) in crate::sync_archive::list_yaml_plugins(&real_dir)? {
+    let found =
+        plugin_spec::files::discover(&real_dir).map_err(SyncError::io("listing", &real_dir))?;
+    let listed = found.files.into_iter().chain(
+        found
+            .skipped
+            .into_iter()
+            .map(|(n, _)| (n.clone(), real_dir.join(n))),
+    );
+    for (name, path) in listed {
         let m = std::fs::metadata(&path).map_err(SyncError::io("reading", &path))?;
         files.push((
             name,
@@ -255,9 +307,15 @@ async fn get_index(State(server): State<Arc<PluginServer>>) -> Response {
 }
 
 async fn get_health(State(server): State<Arc<PluginServer>>) -> Response {
+    // Bring the report up to date with the folder (a cheap check when it
+    // has not changed); a failure shows in the counters and the log.
+    let s = Arc::clone(&server);
+    let _ = tokio::task::spawn_blocking(move || s.current()).await;
     let s = &server.stats;
+    let left_out = server.left_out();
     axum::Json(serde_json::json!({
-        "status": "ok",
+        "status": if left_out.is_empty() { "ok" } else { "degraded" },
+        "left_out": left_out,
         "plugin_dir": server.plugin_dir.display().to_string(),
         "served_full": s.full.load(Ordering::Relaxed),
         "served_not_modified": s.not_modified.load(Ordering::Relaxed),

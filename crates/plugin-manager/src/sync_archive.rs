@@ -31,9 +31,9 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 use crate::sync_error::SyncError;
 
 /// File names of YAML plugins start with this.
-pub const YAML_PLUGIN_PREFIX: &str = "optimus-plugin-";
+pub const YAML_PLUGIN_PREFIX: &str = plugin_spec::files::FILE_PREFIX;
 /// File names of YAML plugins end with this.
-pub const YAML_PLUGIN_SUFFIX: &str = ".yaml";
+pub const YAML_PLUGIN_SUFFIX: &str = plugin_spec::files::FILE_SUFFIX;
 
 /// Whether `name` is a flat YAML plugin file name (`optimus-plugin-<x>.yaml`).
 ///
@@ -44,11 +44,7 @@ pub const YAML_PLUGIN_SUFFIX: &str = ".yaml";
 /// assert!(!is_yaml_plugin_file_name("sub/optimus-plugin-neo.yaml"));
 /// ```
 pub fn is_yaml_plugin_file_name(name: &str) -> bool {
-    name.len() > YAML_PLUGIN_PREFIX.len() + YAML_PLUGIN_SUFFIX.len()
-        && name.starts_with(YAML_PLUGIN_PREFIX)
-        && name.ends_with(YAML_PLUGIN_SUFFIX)
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control)
+    plugin_spec::files::is_plugin_file_name(name)
 }
 
 /// One plugin of an archive, as listed by `GET /plugins/index.json`.
@@ -103,7 +99,12 @@ impl PluginFile {
         };
         let text = std::str::from_utf8(&contents)
             .map_err(|e| invalid(format!("{file}: not UTF-8 text ({e})")))?;
-        let plugin = plugin_spec::load_str(text, file).map_err(|e| invalid(e.to_string()))?;
+        // Refused only when upstream's loader refuses it; warnings are logged.
+        let loaded = plugin_spec::check_str(text, file).map_err(|e| invalid(e.to_string()))?;
+        for w in &loaded.warnings {
+            tracing::warn!(file, origin, "{w}");
+        }
+        let plugin = loaded.plugin;
         let sha256 = hex::encode(Sha256::digest(&contents));
         Ok(Self {
             entry: PluginEntry {

@@ -204,16 +204,20 @@ impl<'a> Walk<'a> {
 
     fn check(&mut self, q: &Question, answer: &str) {
         if let Some(pattern) = &q.regexp {
-            match regex::Regex::new(pattern) {
+            // Go's syntax, as upstream's CLI compiles it.
+            let compiled = crate::goregex::translate(pattern)
+                .ok()
+                .and_then(|rust| regex::Regex::new(&rust).ok());
+            match compiled.ok_or(()) {
                 Ok(re) if re.is_match(answer) => {}
                 Ok(_) if !q.validation_error.is_empty() => {
                     self.problem(q, q.validation_error.clone());
                 }
                 Ok(_) => self.problem(q, format!("`{answer}` does not match `{pattern}`")),
-                Err(_) => self.problem(q, format!("the question's regexp `{pattern}` is invalid")),
+                Err(()) => self.problem(q, format!("the question's regexp `{pattern}` is invalid")),
             }
         }
-        let len = answer.chars().count() as u64;
+        let len = i64::try_from(answer.chars().count()).unwrap_or(i64::MAX);
         if let Some(min) = q.min_length
             && len < min
         {

@@ -19,7 +19,10 @@ pub(crate) struct Decoded {
     pub spelling: Spelling,
     /// Canonical field path (`questions[0].regexp`) to the value's position.
     pub positions: HashMap<String, Pos>,
+    /// What makes upstream's loader refuse the file.
     pub problems: Vec<(Pos, String)>,
+    /// What upstream's loader takes but we point out.
+    pub warnings: Vec<(Pos, String)>,
     /// Positions of values refused by the schema.
     pub refused: std::collections::HashSet<Pos>,
 }
@@ -45,6 +48,7 @@ struct Decoder<'s> {
     spelling: Spelling,
     positions: HashMap<String, Pos>,
     problems: Vec<(Pos, String)>,
+    warnings: Vec<(Pos, String)>,
     refused: std::collections::HashSet<Pos>,
 }
 
@@ -72,7 +76,7 @@ impl<'n> Fields<'n> {
 }
 
 /// Which spelling the top-level keys use: the one more of them belong to.
-fn detect(root: &Node) -> Spelling {
+pub(crate) fn detect(root: &Node) -> Spelling {
     let Value::Map(entries) = &root.value else {
         return Spelling::Upstream;
     };
@@ -89,30 +93,89 @@ fn detect(root: &Node) -> Spelling {
     }
 }
 
-pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
-    let spelling = detect(root);
+/// Decodes a classic or design-spelling file.
+pub(crate) fn decode(src: &str, root: &Node, spelling: Spelling) -> Decoded {
     let mut d = Decoder {
         src,
         spelling,
         positions: HashMap::new(),
         problems: Vec::new(),
+        warnings: Vec::new(),
         refused: std::collections::HashSet::new(),
     };
     d.positions.insert(String::new(), root.pos);
     let plugin = d.plugin(root);
     d.problems.sort_by_key(|(pos, _)| *pos);
+    d.warnings.sort_by_key(|(pos, _)| *pos);
     Decoded {
         plugin,
         spelling,
         positions: d.positions,
         problems: d.problems,
+        warnings: d.warnings,
         refused: d.refused,
+    }
+}
+
+/// The source text of a scalar as written (a quoted one with its quotes).
+pub(crate) fn raw_text(src: &str, node: &Node) -> Option<String> {
+    let span = node.defined.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    src.get(start..start.checked_add(len)?).map(str::to_owned)
+}
+
+/// A scalar as the text a Go `string` field receives (yaml.v2 and yaml.v3
+/// alike): the value as written; `None` for null; `Err` for a list or map.
+pub(crate) fn go_string(src: &str, node: &Node) -> Result<Option<String>, &'static str> {
+    match &node.value {
+        Value::Null => Ok(None),
+        Value::Str(s) => Ok(Some(s.clone())),
+        Value::Bool(b) => Ok(Some(raw_text(src, node).unwrap_or_else(|| b.to_string()))),
+        Value::Int(i) => Ok(Some(raw_text(src, node).unwrap_or_else(|| i.to_string()))),
+        Value::Float(x) => Ok(Some(raw_text(src, node).unwrap_or_else(|| x.to_string()))),
+        other @ (Value::Seq(_) | Value::Map(_)) => Err(other.kind()),
+    }
+}
+
+/// yaml.v2's YAML 1.1 booleans, read from plain scalars.
+pub(crate) fn yaml11_bool(word: &str) -> Option<bool> {
+    match word {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// How yaml.v2 and yaml.v3 put a number into a Go `int`: an integer as is,
+/// a float truncated (`3.0` and `3.7` are 3); `None` when out of range.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::option_option
+)]
+pub(crate) fn go_int(value: &Value) -> Option<Option<i64>> {
+    match value {
+        Value::Int(i) => Some(i64::try_from(*i).ok()),
+        Value::Float(x) => Some(
+            (x.is_finite() && *x < 9.223_372_036_854_775e18 && *x >= -9.223_372_036_854_775e18)
+                .then(|| x.trunc() as i64),
+        ),
+        _ => None,
     }
 }
 
 impl Decoder<'_> {
     fn problem(&mut self, pos: Pos, message: String) {
         self.problems.push((pos, message));
+    }
+
+    fn warn(&mut self, pos: Pos, message: String) {
+        self.warnings.push((pos, message));
     }
 
     /// A value of the wrong type or an unknown word: also remembered so the
@@ -124,15 +187,16 @@ impl Decoder<'_> {
 
     fn other(&self) -> Spelling {
         match self.spelling {
-            Spelling::Upstream => Spelling::Design,
+            Spelling::Upstream | Spelling::Spec => Spelling::Design,
             Spelling::Design => Spelling::Upstream,
         }
     }
 
     fn spelling_name(spelling: Spelling) -> &'static str {
         match spelling {
-            Spelling::Upstream => "upstream (lowercase)",
+            Spelling::Upstream => "classic (lowercase)",
             Spelling::Design => "design (PascalCase)",
+            Spelling::Spec => "spec (v0.20.7+)",
         }
     }
 
@@ -212,12 +276,7 @@ impl Decoder<'_> {
 
     /// The source text of a plain scalar (so `1.10` stays `1.10`).
     fn raw_text(&self, node: &Node) -> Option<String> {
-        let span = node.defined.span();
-        let start = usize::try_from(span.byte_offset()?).ok()?;
-        let len = usize::try_from(span.byte_len()?).ok()?;
-        self.src
-            .get(start..start.checked_add(len)?)
-            .map(str::to_owned)
+        raw_text(self.src, node)
     }
 
     fn string(&mut self, entry: Option<(&Key, &Node)>) -> Option<String> {
@@ -268,7 +327,9 @@ impl Decoder<'_> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match &item.value {
-                Value::Seq(_) | Value::Map(_) | Value::Null => self.refuse(
+                // yaml.v2 reads a null item as an empty string.
+                Value::Null => out.push(String::new()),
+                Value::Seq(_) | Value::Map(_) => self.refuse(
                     item.pos,
                     format!(
                         "items of `{}` must be strings, found {}",
@@ -285,26 +346,31 @@ impl Decoder<'_> {
         out
     }
 
-    /// A length limit: an integer of 0 or more; 0 (upstream's "unset") is None.
-    fn length(&mut self, entry: Option<(&Key, &Node)>) -> Option<u64> {
+    /// A length limit: a Go `int` (a float is truncated, as yaml.v2 does);
+    /// 0 (upstream's "unset") is None.
+    fn length(&mut self, entry: Option<(&Key, &Node)>) -> Option<i64> {
         let (key, node) = entry?;
-        match &node.value {
-            Value::Null => None,
-            Value::Int(i) => match u64::try_from(*i) {
-                Ok(0) => None,
-                Ok(n) => Some(n),
-                Err(_) => {
-                    self.refuse(
-                        node.pos,
-                        format!("`{}` must be 0 or more, found {i}", key.name),
-                    );
-                    None
-                }
-            },
-            other => {
+        if matches!(node.value, Value::Null) {
+            return None;
+        }
+        match go_int(&node.value) {
+            Some(Some(0)) => None,
+            Some(Some(n)) => Some(n),
+            Some(None) => {
                 self.refuse(
                     node.pos,
-                    format!("`{}` must be an integer, found {}", key.name, other.kind()),
+                    format!("`{}` is out of range for an integer", key.name),
+                );
+                None
+            }
+            None => {
+                self.refuse(
+                    node.pos,
+                    format!(
+                        "`{}` must be an integer, found {}",
+                        key.name,
+                        node.value.kind()
+                    ),
                 );
                 None
             }
@@ -318,6 +384,13 @@ impl Decoder<'_> {
         match &node.value {
             Value::Bool(b) => *b,
             Value::Null => false,
+            // `yes`, `on`, `Y`, ...: booleans in YAML 1.1, as yaml.v2 reads
+            // them, when written plain (quoted, they are strings).
+            Value::Str(s)
+                if yaml11_bool(s).is_some() && self.raw_text(node).as_deref() == Some(s) =>
+            {
+                yaml11_bool(s).unwrap_or(false)
+            }
             other => {
                 let found = match other {
                     Value::Str(s) => format!("`{s}`"),
@@ -355,6 +428,9 @@ impl Decoder<'_> {
         plugin.entrypoint = f
             .get("entrypoint")
             .and_then(|(_, node)| self.entrypoint(node, f.child("entrypoint")));
+        plugin.asset_parsers =
+            self.asset_parsers(f.get("asset_parsers"), &f.child("asset_parsers"));
+        plugin.destination_urn_template = self.string_or_empty(f.get("destination_urn_template"));
         plugin.depends_on = self.string_list(f.get("dependson"));
         plugin.hook_type = self.hook_type(f.get("hooktype"));
         plugin.questions = self.questions(f.get("questions"), &f.child("questions"));
@@ -395,11 +471,16 @@ impl Decoder<'_> {
             "pre" => Some(HookType::Pre),
             "post" => Some(HookType::Post),
             "fail" => Some(HookType::Fail),
+            // Upstream keeps any text; only these three mean something.
             other => {
                 if let Some((key, node)) = entry {
-                    self.refuse(
+                    self.refused.insert(node.pos);
+                    self.warn(
                         node.pos,
-                        format!("`{}` must be pre, post or fail, found `{other}`", key.name),
+                        format!(
+                            "`{}` should be pre, post or fail, found `{other}`",
+                            key.name
+                        ),
                     );
                 }
                 None
@@ -486,6 +567,62 @@ impl Decoder<'_> {
             if_value,
             questions,
         })
+    }
+
+    /// `asset_parsers`: a mapping of parser name to a list of evaluators.
+    fn asset_parsers(
+        &mut self,
+        entry: Option<(&Key, &Node)>,
+        path: &str,
+    ) -> Vec<crate::model::AssetParser> {
+        let Some((key, node)) = entry else {
+            return Vec::new();
+        };
+        let entries = match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => return Vec::new(),
+            other => {
+                self.refuse(
+                    node.pos,
+                    format!("`{}` must be a mapping, found {}", key.name, other.kind()),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out: Vec<crate::model::AssetParser> = Vec::new();
+        for (pk, list) in entries {
+            if let Some(first) = out.iter().position(|p| p.parser == pk.name) {
+                self.problem(
+                    pk.pos,
+                    format!(
+                        "duplicate parser `{}` in `{}` (also entry {})",
+                        pk.name,
+                        key.name,
+                        first + 1
+                    ),
+                );
+                continue;
+            }
+            let items = self.list(Some((pk, list)));
+            let mut evaluators = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let what = format!("an evaluator of `{}`", pk.name);
+                let p = format!("{path}.{}[{i}]", pk.name);
+                let Some(f) = self.fields(item, keys::EVALUATOR, p, &what) else {
+                    continue;
+                };
+                evaluators.push(crate::model::Evaluator {
+                    env: self.string_or_empty(f.get("env")),
+                    filepath: self.string_or_empty(f.get("filepath")),
+                    selector: self.string_or_empty(f.get("selector")),
+                });
+            }
+            out.push(crate::model::AssetParser {
+                parser: pk.name.clone(),
+                evaluators,
+            });
+        }
+        out
     }
 
     fn named_values(&mut self, entry: Option<(&Key, &Node)>, path: &str) -> Vec<NamedValue> {

@@ -35,14 +35,18 @@ pub enum SpecError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The YAML is malformed, breaks the schema or fails validation. Every
-    /// problem found is listed, one per line, as `origin:line:col: message`.
+    /// The file is refused: upstream's loader for its format would refuse
+    /// it too (malformed YAML, an unknown key in the classic format, a wrong
+    /// type, a missing required field). Every error found is listed, one per
+    /// line, as `origin:line:col: message`.
     #[error("{}", render(origin, problems))]
     Invalid {
         /// Where the text came from (a file path or any label the caller chose).
         origin: String,
-        /// Every problem, in source order.
+        /// Every error, in source order.
         problems: Vec<Problem>,
+        /// The warnings found besides, in source order (not in `Display`).
+        warnings: Vec<Problem>,
     },
 }
 
@@ -54,9 +58,18 @@ impl SpecError {
             SpecError::Read { .. } => &[],
         }
     }
+
+    /// The warnings found besides the errors (empty for a read error).
+    pub fn warnings(&self) -> &[Problem] {
+        match self {
+            SpecError::Invalid { warnings, .. } => warnings,
+            SpecError::Read { .. } => &[],
+        }
+    }
 }
 
-fn render(origin: &str, problems: &[Problem]) -> String {
+/// Renders problems as `origin:line:col: message`, one per line.
+pub(crate) fn render(origin: &str, problems: &[Problem]) -> String {
     let mut out = String::new();
     for (i, p) in problems.iter().enumerate() {
         if i > 0 {
@@ -80,6 +93,18 @@ pub struct Violation {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// Whether upstream refuses the plugin for it, or only we warn.
+    pub severity: Severity,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Upstream's loader refuses the file for it.
+    Error,
+    /// Upstream loads the file; we point out a likely mistake.
+    Warning,
 }
 
 impl fmt::Display for Violation {

@@ -184,11 +184,12 @@ impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for List<S> {
     }
 }
 
-/// `minlength` / `maxlength`: an integer >= 0; 0 and null are "no limit".
+/// `minlength` / `maxlength`: a positive integer; 0 and null are "no
+/// limit". Anything else (negative, a float) is left to the full loader.
 struct Length;
 
 impl<'de> DeserializeSeed<'de> for Length {
-    type Value = Option<u64>;
+    type Value = Option<i64>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -196,22 +197,26 @@ impl<'de> DeserializeSeed<'de> for Length {
 }
 
 impl Visitor<'_> for Length {
-    type Value = Option<u64>;
+    type Value = Option<i64>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an integer of 0 or more")
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok((v != 0).then_some(v))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v).map_or_else(|_| Err(give_up()), |v| Ok((v != 0).then_some(v)))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        u64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_u64(v))
+        if v < 0 {
+            Err(give_up())
+        } else {
+            Ok((v != 0).then_some(v))
+        }
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        u64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_u64(v))
+        i64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_i64(v))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
-        u64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_u64(v))
+        i64::try_from(v).map_or_else(|_| Err(give_up()), |v| self.visit_i64(v))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -471,7 +476,17 @@ mod tests {
             return false;
         };
         match load_positioned(src, "t.yaml") {
-            Ok(full) => assert_eq!(full, fast, "loaders disagree on:\n{src}"),
+            Ok(full) => {
+                assert_eq!(
+                    (full.plugin, full.spelling),
+                    fast,
+                    "loaders disagree on:\n{src}"
+                );
+                assert!(
+                    full.warnings.is_empty(),
+                    "fast path skipped warnings:\n{src}"
+                );
+            }
             Err(e) => panic!("fast path accepted what the full loader refuses ({e}):\n{src}"),
         }
         true

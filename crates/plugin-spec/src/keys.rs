@@ -27,6 +27,8 @@ pub(crate) const PLUGIN: &[Field] = &[
     f("apiversion", &["ApiVersion"]),
     f("image", &["Image"]),
     f("entrypoint", &["Entrypoint"]),
+    f("asset_parsers", &["AssetParsers"]),
+    f("destination_urn_template", &["DestinationURNTemplate"]),
     f("dependson", &["DependsOn"]),
     f("hooktype", &["HookType"]),
     f("questions", &["Questions"]),
@@ -50,6 +52,13 @@ pub(crate) const QUESTION: &[Field] = &[
     f("required", &["Required"]),
 ];
 
+/// An evaluator of `asset_parsers`.
+pub(crate) const EVALUATOR: &[Field] = &[
+    f("env", &["Env"]),
+    f("filepath", &["FilePath"]),
+    f("selector", &["Selector"]),
+];
+
 pub(crate) const SUB_QUESTION: &[Field] =
     &[f("ifvalue", &["IfValue"]), f("questions", &["Questions"])];
 
@@ -64,7 +73,7 @@ impl Field {
     /// Whether `key` spells this field in `spelling`.
     pub(crate) fn accepts(&self, spelling: Spelling, key: &str) -> bool {
         match spelling {
-            Spelling::Upstream => self.upstream == key,
+            Spelling::Upstream | Spelling::Spec => self.upstream == key,
             Spelling::Design => self.design.contains(&key),
         }
     }
@@ -74,6 +83,13 @@ impl Field {
         match spelling {
             Spelling::Upstream => self.upstream,
             Spelling::Design => self.design[0],
+            // Only the fields the rules name differ in the spec format.
+            Spelling::Spec => match self.upstream {
+                "defaultconfig" => "default_config",
+                "pluginversion" => "plugin_versions.default.tag",
+                "image" => "plugin_versions.default.image",
+                other => other,
+            },
         }
     }
 }

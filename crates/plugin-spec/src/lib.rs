@@ -36,27 +36,94 @@ mod answers;
 mod decode;
 mod error;
 mod fast;
+pub mod files;
+mod goregex;
 mod keys;
 mod model;
 mod node;
+mod specformat;
 mod validate;
 
 use std::path::Path;
 
 pub use answers::{AnswerProblem, Answers, AnswersError, JobDefaults};
-pub use error::{Problem, SpecError, Violation};
+pub use error::{Problem, Severity, SpecError, Violation};
 pub use model::{
-    Entrypoint, HookType, NamedValue, Plugin, PluginType, Question, Spelling, SubQuestion,
+    AssetParser, Entrypoint, Evaluator, HookType, NamedValue, Plugin, PluginType, PluginVersion,
+    Question, Spelling, SubQuestion,
 };
 pub use validate::{MAX_NAME_LEN, is_valid_plugin_name};
 
-/// Parses and validates a YAML plugin.
+/// A plugin that loads (upstream's loader for its format takes it), with
+/// the warnings found besides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The plugin.
+    pub plugin: Plugin,
+    /// The format the file is written in.
+    pub spelling: Spelling,
+    /// What upstream takes but we point out, in source order.
+    pub warnings: Vec<Problem>,
+    /// The label messages use (usually the file path).
+    pub origin: String,
+}
+
+impl Loaded {
+    /// The warnings as `origin:line:col: message`, one per line.
+    pub fn render_warnings(&self) -> String {
+        error::render(&self.origin, &self.warnings)
+    }
+}
+
+/// Parses and checks a YAML plugin in any of its three formats: the error
+/// is returned exactly when upstream's loader for the file's format refuses
+/// it; everything else found is a warning of [`Loaded`].
 ///
-/// `origin` names the source in messages (usually the file path). Either
-/// spelling is accepted; the spelling is detected from the top-level keys.
-/// On failure the error lists every problem found, YAML syntax first (which
-/// stops parsing), else all schema and validation problems, sorted by
-/// position; its `Display` prints one `origin:line:col: message` per line.
+/// `origin` names the source in messages (usually the file path). The
+/// format is detected from the top-level keys: `version` with
+/// `plugin_versions` is the v0.20.7+ spec format, else the spelling most
+/// keys belong to (classic lowercase or the design's PascalCase).
+///
+/// ```
+/// let src = "name: Neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///            entrypoint:\n  script: run\n";
+/// let loaded = plugin_spec::check_str(src, "optimus-plugin-neo.yaml")?;
+/// // Upstream takes a capital in the name; we warn, with the position.
+/// assert_eq!(loaded.warnings[0].line, 1);
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
+pub fn check_str(src: &str, origin: &str) -> Result<Loaded, SpecError> {
+    // A plugin with nothing to say about needs no positions: read it
+    // straight into the model. Anything else (or anything unusual) goes
+    // through the full loader, which keeps every position for the messages.
+    if let Some((plugin, spelling)) = fast::load(src) {
+        #[cfg(debug_assertions)]
+        match load_positioned(src, origin) {
+            Ok(full) => {
+                debug_assert_eq!(full.plugin, plugin, "fast and full loaders disagree");
+                debug_assert!(full.warnings.is_empty(), "fast path skipped warnings");
+            }
+            Err(err) => debug_assert!(
+                false,
+                "fast loader accepted what the full one refuses: {err}"
+            ),
+        }
+        return Ok(Loaded {
+            plugin,
+            spelling,
+            warnings: Vec::new(),
+            origin: origin.to_owned(),
+        });
+    }
+    load_positioned(src, origin)
+}
+
+/// Parses and checks a YAML plugin ([`check_str`]), dropping the warnings.
+///
+/// On failure the error lists every error found, YAML syntax first (which
+/// stops parsing), else all schema and rule errors, sorted by position; its
+/// `Display` prints one `origin:line:col: message` per line.
 ///
 /// ```
 /// let err = plugin_spec::load_str("name: x\nname: y\n", "dup.yaml").unwrap_err();
@@ -64,75 +131,117 @@ pub use validate::{MAX_NAME_LEN, is_valid_plugin_name};
 /// assert_eq!(dup.map(|p| (p.line, p.column)), Some((2, 1)));
 /// ```
 pub fn load_str(src: &str, origin: &str) -> Result<Plugin, SpecError> {
-    load_with_spelling(src, origin).map(|(plugin, _)| plugin)
+    check_str(src, origin).map(|l| l.plugin)
 }
 
-/// Like [`load_str`], also telling which spelling the source used.
+/// Like [`load_str`], also telling which format the source used.
 pub fn load_with_spelling(src: &str, origin: &str) -> Result<(Plugin, Spelling), SpecError> {
-    // A valid plugin needs no positions: read it straight into the model.
-    // Anything else (or anything unusual) goes through the full loader,
-    // which keeps every position for the messages.
-    if let Some(found) = fast::load(src) {
-        #[cfg(debug_assertions)]
-        match load_positioned(src, origin) {
-            Ok(full) => debug_assert_eq!(full, found, "fast and full loaders disagree"),
-            Err(err) => debug_assert!(
-                false,
-                "fast loader accepted what the full one refuses: {err}"
-            ),
-        }
-        return Ok(found);
-    }
-    load_positioned(src, origin)
+    check_str(src, origin).map(|l| (l.plugin, l.spelling))
 }
 
-/// The full loader: node tree with positions, schema checks, rules; every
-/// problem with its line and column.
-fn load_positioned(src: &str, origin: &str) -> Result<(Plugin, Spelling), SpecError> {
-    let invalid = |problems: Vec<Problem>| SpecError::Invalid {
-        origin: origin.to_owned(),
-        problems,
-    };
-    let root = node::parse(src).map_err(|(pos, message)| {
-        invalid(vec![Problem {
+fn to_problems(list: Vec<(node::Pos, String)>) -> Vec<Problem> {
+    list.into_iter()
+        .map(|(pos, message)| Problem {
             line: pos.line,
             column: pos.col,
             message,
-        }])
-    })?;
-    let decoded = decode::decode(src, &root);
-    let mut problems: Vec<(node::Pos, String)> = decoded.problems.clone();
-    // A value the schema already refused (wrong type, unknown word) is not
-    // reported again by the rules as missing: one problem per spot.
-    for v in validate::violations(&decoded.plugin, decoded.spelling) {
-        let pos = decoded.position(&v.path);
-        if !decoded.refused.contains(&pos) {
-            problems.push((pos, v.message));
-        }
-    }
-    if problems.is_empty() {
-        return Ok((decoded.plugin, decoded.spelling));
-    }
-    problems.sort_by_key(|(pos, _)| *pos);
-    Err(invalid(
-        problems
-            .into_iter()
-            .map(|(pos, message)| Problem {
-                line: pos.line,
-                column: pos.col,
-                message,
-            })
-            .collect(),
-    ))
+        })
+        .collect()
 }
 
-/// Reads, parses and validates a YAML plugin file; messages name the path.
-pub fn load_file(path: &Path) -> Result<Plugin, SpecError> {
-    let src = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+/// The full loader: node tree with positions, schema checks, rules; every
+/// finding with its line and column.
+fn load_positioned(src: &str, origin: &str) -> Result<Loaded, SpecError> {
+    let parsed = node::parse(src).map_err(|(pos, message)| SpecError::Invalid {
+        origin: origin.to_owned(),
+        problems: vec![Problem {
+            line: pos.line,
+            column: pos.col,
+            message,
+        }],
+        warnings: Vec::new(),
+    })?;
+    let root = &parsed.root;
+    let decoded = if specformat::is_spec(root) {
+        specformat::decode(src, root)
+    } else {
+        decode::decode(src, root, decode::detect(root))
+    };
+    let mut errors = decoded.problems.clone();
+    let mut warnings = decoded.warnings.clone();
+    if let Some(pos) = parsed.second_document {
+        warnings.push((
+            pos,
+            "a second YAML document starts here; upstream reads only the first, and so do we"
+                .to_owned(),
+        ));
+    }
+    // A value the schema already refused (wrong type, unknown word) is not
+    // reported again by the rules as missing: one finding per spot.
+    for v in validate::violations(&decoded.plugin, decoded.spelling) {
+        let pos = decoded.position(&v.path);
+        if decoded.refused.contains(&pos) {
+            continue;
+        }
+        match v.severity {
+            Severity::Error => errors.push((pos, v.message)),
+            Severity::Warning => warnings.push((pos, v.message)),
+        }
+    }
+    errors.sort_by_key(|(pos, _)| *pos);
+    warnings.sort_by_key(|(pos, _)| *pos);
+    if errors.is_empty() {
+        return Ok(Loaded {
+            plugin: decoded.plugin,
+            spelling: decoded.spelling,
+            warnings: to_problems(warnings),
+            origin: origin.to_owned(),
+        });
+    }
+    Err(SpecError::Invalid {
+        origin: origin.to_owned(),
+        problems: to_problems(errors),
+        warnings: to_problems(warnings),
+    })
+}
+
+/// Reads and checks a YAML plugin file ([`check_str`]); messages name the
+/// path, and a file name other than `optimus-plugin-<name>.yaml` is a
+/// warning (at 0:0).
+pub fn check_file(path: &Path) -> Result<Loaded, SpecError> {
+    let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
         path: path.to_owned(),
         source,
     })?;
-    load_str(&src, &path.display().to_string())
+    let shown = path.display().to_string();
+    let src = String::from_utf8(bytes).map_err(|e| SpecError::Invalid {
+        origin: shown.clone(),
+        problems: vec![Problem {
+            line: 0,
+            column: 0,
+            message: format!("not UTF-8 text ({e})"),
+        }],
+        warnings: Vec::new(),
+    })?;
+    let mut loaded = check_str(&src, &shown)?;
+    if let Some(file) = path.file_name().and_then(|n| n.to_str())
+        && let Some(w) = files::file_name_warning(file, &loaded.plugin.name)
+    {
+        loaded.warnings.insert(
+            0,
+            Problem {
+                line: 0,
+                column: 0,
+                message: w,
+            },
+        );
+    }
+    Ok(loaded)
+}
+
+/// Reads, parses and checks a YAML plugin file; messages name the path.
+pub fn load_file(path: &Path) -> Result<Plugin, SpecError> {
+    check_file(path).map(|l| l.plugin)
 }
 
 impl Plugin {
@@ -178,6 +287,6 @@ impl Plugin {
 
     /// The file name the plugin is installed under: `optimus-plugin-<name>.yaml`.
     pub fn file_name(&self) -> String {
-        format!("optimus-plugin-{}.yaml", self.name)
+        files::file_name_for(&self.name)
     }
 }

@@ -46,6 +46,17 @@ pub struct Plugin {
     /// How the executor starts (`entrypoint` / `Entrypoint`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Entrypoint>,
+    /// goto's asset parsers (`asset_parsers`): per parser (`bq`,
+    /// `maxcompute`, ...), where to find the query. In file order.
+    #[serde(
+        rename = "asset_parsers",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_parsers"
+    )]
+    pub asset_parsers: Vec<AssetParser>,
+    /// goto's template of the job's destination URN (`destination_urn_template`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub destination_urn_template: String,
     /// Plugins this one depends on (`dependson` / `DependsOn`).
     #[serde(rename = "dependson", skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
@@ -61,6 +72,63 @@ pub struct Plugin {
     /// Asset files created for a new job (`defaultassets` / `DefaultAssets`).
     #[serde(rename = "defaultassets", skip_serializing_if = "Vec::is_empty")]
     pub default_assets: Vec<NamedValue>,
+    /// The other entries of a v0.20.7+ file's `plugin_versions` (the
+    /// `default` one is `image`, `version` and `entrypoint`). The classic
+    /// format has no place for them, so they are not written by
+    /// [`Plugin::to_yaml`](crate::Plugin::to_yaml).
+    #[serde(skip)]
+    pub other_versions: Vec<PluginVersion>,
+}
+
+/// One parser of `asset_parsers` and its evaluators.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssetParser {
+    /// The parser (`bq`, `maxcompute`, ...).
+    pub parser: String,
+    /// Where the parser finds its input.
+    pub evaluators: Vec<Evaluator>,
+}
+
+/// Where an asset parser finds its input: an env var, a file, a selector.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Evaluator {
+    /// An environment variable.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub env: String,
+    /// An asset file.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub filepath: String,
+    /// A selector (a YAML path) into that file.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub selector: String,
+}
+
+/// A non-default entry of a v0.20.7+ file's `plugin_versions`: empty fields
+/// fall back to the default's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PluginVersion {
+    /// The key (the job config's `VERSION` selects it).
+    pub key: String,
+    /// Image without tag.
+    pub image: String,
+    /// Image tag.
+    pub tag: String,
+    /// Entrypoint shell (empty: the default's).
+    pub shell: String,
+    /// Entrypoint script (empty: the default's).
+    pub script: String,
+}
+
+fn serialize_parsers<S: serde::Serializer>(
+    parsers: &[AssetParser],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(parsers.len()))?;
+    for p in parsers {
+        map.serialize_entry(&p.parser, &p.evaluators)?;
+    }
+    map.end()
 }
 
 /// Whether a plugin is a job's main task or a hook around it.
@@ -165,11 +233,12 @@ pub struct Question {
     #[serde(rename = "validationerror", skip_serializing_if = "String::is_empty")]
     pub validation_error: String,
     /// Minimum answer length in characters.
+    /// Upstream takes any integer; a negative one is warned about.
     #[serde(rename = "minlength", skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<u64>,
+    pub min_length: Option<i64>,
     /// Maximum answer length in characters.
     #[serde(rename = "maxlength", skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<u64>,
+    pub max_length: Option<i64>,
     /// An empty answer is refused.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub required: bool,
@@ -214,11 +283,26 @@ impl NamedValue {
     }
 }
 
-/// The two spellings of the YAML plugin file.
+/// The three formats of the YAML plugin file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Spelling {
-    /// Upstream Optimus: lowercase keys (`plugintype`, `pluginversion`, ...).
+    /// Classic upstream Optimus (raystack, goto up to v0.20.6): lowercase
+    /// keys (`plugintype`, `pluginversion`, ...), read strictly.
     Upstream,
     /// The "Simplify Plugins" design document: PascalCase keys (`Name`, `Version`, ...).
     Design,
+    /// goto/optimus v0.20.7 and later: `version: 1`, `plugin_versions`,
+    /// `default_config` as a map; unknown keys are ignored upstream.
+    Spec,
+}
+
+impl Spelling {
+    /// A short name: `classic`, `design` or `spec`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Spelling::Upstream => "classic",
+            Spelling::Design => "design",
+            Spelling::Spec => "spec",
+        }
+    }
 }

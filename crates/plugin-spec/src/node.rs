@@ -154,31 +154,107 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// The parser options: YAML 1.2 booleans only, duplicate keys handed to
-/// `decode` (which reports all of them), `.inf`/`.nan` kept as text.
+/// The parser options: YAML 1.2 booleans only (`decode` reads yaml.v2's
+/// YAML 1.1 words itself, from plain scalars), duplicate keys handed to
+/// `decode` (which reports all of them), `.inf`/`.nan` kept as text, `010`
+/// read as octal as yaml.v2 does.
 pub(crate) fn options() -> serde_saphyr::Options {
     let mut opts = serde_saphyr::Options::default();
     opts.strict_booleans = true;
     opts.duplicate_keys = DuplicateKeyPolicy::PassThrough;
     opts.non_finite_float_policy = NonFiniteFloatPolicy::AsString;
+    opts.legacy_octal_numbers = true;
     opts.with_snippet = false;
     opts
 }
 
-/// Parses one YAML document into a node tree, or returns the YAML error's
-/// position and message.
-pub(crate) fn parse(src: &str) -> Result<Node, (Pos, String)> {
-    serde_saphyr::from_str_with_options::<Node>(src, options()).map_err(|err| {
-        let pos = err.location().map(|l| Pos::of(&l)).unwrap_or_default();
-        (pos, yaml_message(&err.to_string(), pos))
-    })
+/// A parsed file: its first YAML document, and where a second one starts
+/// (upstream reads only the first).
+pub(crate) struct Parsed {
+    pub root: Node,
+    pub second_document: Option<Pos>,
+}
+
+/// Parses the first YAML document into a node tree, or returns the YAML
+/// error's position and message.
+pub(crate) fn parse(src: &str) -> Result<Parsed, (Pos, String)> {
+    let err = match serde_saphyr::from_str_with_options::<Node>(src, options()) {
+        Ok(root) => {
+            return Ok(Parsed {
+                root,
+                second_document: None,
+            });
+        }
+        Err(err) => err,
+    };
+    // More than one document: upstream's loaders read the first and never
+    // look at the rest, so neither do we (beyond a warning).
+    if let Some(start) = second_document_start(src) {
+        let first = &src[..start.0];
+        if let Ok(root) = serde_saphyr::from_str_with_options::<Node>(first, options()) {
+            return Ok(Parsed {
+                root,
+                second_document: Some(start.1),
+            });
+        }
+    }
+    let pos = err.location().map(|l| Pos::of(&l)).unwrap_or_default();
+    Err((pos, yaml_message(&err.to_string(), pos)))
+}
+
+/// Where the second document starts: the byte offset and position of the
+/// first `---` or `...` line after some content.
+fn second_document_start(src: &str) -> Option<(usize, Pos)> {
+    let mut offset = 0;
+    let mut content = false;
+    for (i, line) in src.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\r', '\n']);
+        let marker = |m: &str| {
+            bare.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        if marker("...") {
+            if content {
+                return Some((
+                    offset,
+                    Pos {
+                        line: i as u64 + 1,
+                        col: 1,
+                    },
+                ));
+            }
+        } else if marker("---") {
+            if content {
+                return Some((
+                    offset,
+                    Pos {
+                        line: i as u64 + 1,
+                        col: 1,
+                    },
+                ));
+            }
+            content = true;
+        } else {
+            let text = bare.trim_start_matches('\u{feff}').trim();
+            if !text.is_empty() && !text.starts_with('#') && !text.starts_with('%') {
+                content = true;
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// serde-saphyr appends " at line L, column C" to its messages; the position
-/// is printed in front by us, so drop the suffix.
+/// is printed in front by us, so drop the suffix. Hints about the parser's
+/// own API are not for our readers either.
 fn yaml_message(rendered: &str, pos: Pos) -> String {
     let first = rendered.lines().next().unwrap_or(rendered);
     let suffix = format!(" at line {}, column {}", pos.line, pos.col);
     let msg = first.strip_suffix(suffix.as_str()).unwrap_or(first);
+    let msg = match msg.find("; use ").or_else(|| msg.find(" (use ")) {
+        Some(i) => &msg[..i],
+        None => msg,
+    };
     format!("invalid YAML: {msg}")
 }

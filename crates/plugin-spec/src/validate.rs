@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::Violation;
+use crate::error::{Severity, Violation};
 use crate::keys::{self, Field};
 use crate::model::{NamedValue, Plugin, PluginType, Question, Spelling};
 
@@ -35,14 +35,28 @@ pub fn is_valid_plugin_name(name: &str) -> bool {
 struct Rules<'p> {
     spelling: Spelling,
     out: Vec<Violation>,
-    /// Regexps of this plugin already found to compile (questions often
+    /// Regexps of this plugin already found to be valid (questions often
     /// share one), so each is checked once.
     compiled: Vec<&'p str>,
 }
 
 impl Rules<'_> {
+    /// A finding upstream refuses the file for.
+    fn error(&mut self, path: String, message: String) {
+        self.out.push(Violation {
+            path,
+            message,
+            severity: Severity::Error,
+        });
+    }
+
+    /// A finding upstream loads the file despite.
     fn push(&mut self, path: String, message: String) {
-        self.out.push(Violation { path, message });
+        self.out.push(Violation {
+            path,
+            message,
+            severity: Severity::Warning,
+        });
     }
 
     fn key(&self, table: &[Field], canonical: &str) -> &'static str {
@@ -58,44 +72,61 @@ fn join(parent: &str, canonical: &str) -> String {
     }
 }
 
-/// Every rule broken by `plugin`, as read in `spelling`.
+/// Every rule broken by `plugin`, as read in `spelling`: errors where
+/// upstream's loader refuses (an empty `name`, `pluginversion`, `image` or
+/// entrypoint `script` in the classic format), warnings for the rest. The
+/// spec format's required fields are checked by its decoder, on the file.
 pub(crate) fn violations(plugin: &Plugin, spelling: Spelling) -> Vec<Violation> {
     let mut r = Rules {
         spelling,
         out: Vec::new(),
         compiled: Vec::new(),
     };
+    let classic = spelling != Spelling::Spec;
     let name_key = r.key(keys::PLUGIN, "name");
     if plugin.name.is_empty() {
-        r.push("name".into(), format!("missing `{name_key}`"));
+        if classic {
+            r.error("name".into(), format!("missing `{name_key}`"));
+        }
     } else if !is_valid_plugin_name(&plugin.name) {
         r.push(
             "name".into(),
             format!(
-                "`{name_key}` `{}` is not a valid plugin name: use 1 to {MAX_NAME_LEN} of a-z, 0-9, - and _, starting with a letter or digit",
+                "`{name_key}` `{}` is not a portable plugin name (1 to {MAX_NAME_LEN} of a-z, 0-9, - and _, starting with a letter or digit); upstream takes it, but it becomes part of file names",
                 plugin.name
             ),
         );
     }
     for (canonical, value) in [("pluginversion", &plugin.version), ("image", &plugin.image)] {
-        if value.trim().is_empty() {
-            let key = r.key(keys::PLUGIN, canonical);
-            r.push(canonical.into(), format!("missing `{key}`"));
+        let key = r.key(keys::PLUGIN, canonical);
+        if value.is_empty() {
+            if classic {
+                r.error(canonical.into(), format!("missing `{key}`"));
+            }
+        } else if value.trim().is_empty() {
+            r.push(canonical.into(), format!("`{key}` is blank"));
         }
     }
     let entry_key = r.key(keys::PLUGIN, "entrypoint");
     match &plugin.entrypoint {
         None if spelling == Spelling::Upstream => {
-            r.push(
+            r.error(
                 "entrypoint".into(),
                 "missing `entrypoint` (with `script`; `shell` defaults to /bin/sh)".into(),
             );
         }
-        Some(ep) if ep.script.trim().is_empty() => {
+        Some(ep) if ep.script.is_empty() && classic => {
+            let key = r.key(keys::ENTRYPOINT, "script");
+            r.error(
+                "entrypoint.script".into(),
+                format!("missing `{key}` in `{entry_key}`"),
+            );
+        }
+        Some(ep) if !ep.script.is_empty() && ep.script.trim().is_empty() => {
             let key = r.key(keys::ENTRYPOINT, "script");
             r.push(
                 "entrypoint.script".into(),
-                format!("missing `{key}` in `{entry_key}`"),
+                format!("`{key}` in `{entry_key}` is blank"),
             );
         }
         _ => {}
@@ -104,7 +135,7 @@ pub(crate) fn violations(plugin: &Plugin, spelling: Spelling) -> Vec<Violation> 
     match (plugin.plugin_type, plugin.hook_type) {
         (PluginType::Hook, None) => r.push(
             "hooktype".into(),
-            format!("a hook needs `{hook_key}`: pre, post or fail"),
+            format!("a hook should say when it runs: `{hook_key}` pre, post or fail"),
         ),
         (PluginType::Task, Some(_)) => r.push(
             "hooktype".into(),
@@ -139,7 +170,7 @@ fn questions<'p>(r: &mut Rules<'p>, list: &'p [Question], path: &str) {
             r.push(
                 join(&qp, "name"),
                 format!(
-                    "duplicate question name `{}` (also question {} of this level)",
+                    "duplicate question name `{}` (also question {} of this level); upstream asks both and keeps the last answer",
                     q.name,
                     first + 1
                 ),
@@ -153,13 +184,34 @@ fn question<'p>(r: &mut Rules<'p>, q: &'p Question, qp: &str) {
     if let Some(re) = q.regexp.as_deref()
         && !r.compiled.contains(&re)
     {
-        match regex_error(re) {
-            None => r.compiled.push(re),
-            Some(err) => regexp_problem(r, q, qp, &err),
+        match crate::goregex::translate(re) {
+            Ok(_) => r.compiled.push(re),
+            Err(why) => {
+                let key = r.key(keys::QUESTION, "regexp");
+                r.push(
+                    join(qp, "regexp"),
+                    format!(
+                        "`{key}` of question `{}` is not a valid Go regexp ({why}); upstream's CLI fails when it asks this question",
+                        q.name
+                    ),
+                );
+            }
+        }
+    }
+    for (canonical, value) in [("minlength", q.min_length), ("maxlength", q.max_length)] {
+        if let Some(n) = value
+            && n < 0
+        {
+            let key = r.key(keys::QUESTION, canonical);
+            r.push(
+                join(qp, canonical),
+                format!("`{key}` {n} of question `{}` is negative", q.name),
+            );
         }
     }
     if let (Some(min), Some(max)) = (q.min_length, q.max_length)
         && min > max
+        && max > 0
     {
         let min_key = r.key(keys::QUESTION, "minlength");
         let max_key = r.key(keys::QUESTION, "maxlength");
@@ -216,76 +268,6 @@ fn question<'p>(r: &mut Rules<'p>, q: &'p Question, qp: &str) {
     }
 }
 
-fn regexp_problem(r: &mut Rules<'_>, q: &Question, qp: &str, err: &regex::Error) {
-    let key = r.key(keys::QUESTION, "regexp");
-    let detail = err
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    r.push(
-        join(qp, "regexp"),
-        format!(
-            "`{key}` of question `{}` does not compile: {detail}",
-            q.name
-        ),
-    );
-}
-
-/// Why `pattern` does not compile with `regex::Regex::new` (what
-/// [`crate::Plugin::check_answers`] uses), or `None` when it does.
-///
-/// `Regex::new` also builds search engines we would throw away (40 to 65 µs
-/// for a short pattern, most of the cost of the rules; this check is about
-/// a quarter of that), so a
-/// cheaper check comes first: it parses the pattern and builds the forward
-/// and reverse Thompson NFAs with the settings `Regex::new` uses, under a
-/// lower size limit. `Regex::new` fails only on a syntax error or on one of
-/// those NFAs exceeding its 10 MiB limit, so when the cheap check passes it
-/// would succeed. When the cheap check fails, `Regex::new` decides and gives
-/// the message.
-fn regex_error(pattern: &str) -> Option<regex::Error> {
-    if compiles_cheaply(pattern) {
-        None
-    } else {
-        regex::Regex::new(pattern).err()
-    }
-}
-
-/// NFA size limit of the cheap check: a tenth of `Regex::new`'s 10 MiB, so a
-/// pattern near that limit costs little before `Regex::new` decides.
-const CHEAP_NFA_LIMIT: usize = 1 << 20;
-
-fn compiles_cheaply(pattern: &str) -> bool {
-    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
-    use regex_automata::util::look::LookMatcher;
-
-    // `Regex::new`'s syntax settings are the defaults.
-    let Ok(hir) = regex_automata::util::syntax::parse(pattern) else {
-        return false;
-    };
-    // As `regex_automata::meta` configures its NFAs for `Regex::new`.
-    let mut look = LookMatcher::new();
-    look.set_line_terminator(b'\n');
-    let forward = Config::new()
-        .utf8(true)
-        .reverse(false)
-        .nfa_size_limit(Some(CHEAP_NFA_LIMIT))
-        .shrink(false)
-        .which_captures(WhichCaptures::All)
-        .look_matcher(look);
-    let reverse = forward
-        .clone()
-        .which_captures(WhichCaptures::None)
-        .reverse(true);
-    [forward, reverse].into_iter().all(|config| {
-        Compiler::new()
-            .configure(config)
-            .build_from_hir(&hir)
-            .is_ok()
-    })
-}
-
 fn named_values(r: &mut Rules<'_>, list: &[NamedValue], path: &str) {
     let list_key = r.key(keys::PLUGIN, path);
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -312,11 +294,11 @@ fn named_values(r: &mut Rules<'_>, list: &[NamedValue], path: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{compiles_cheaply, regex_error, violations};
+    use super::violations;
     use crate::model::{Entrypoint, Plugin, Question, Spelling};
 
-    /// A regexp shared by several questions is checked once when it
-    /// compiles, and reported at every question when it does not.
+    /// A regexp shared by several questions is checked once when it is
+    /// valid, and reported at every question when it is not.
     #[test]
     fn shared_regexps_checked_once_reported_everywhere() {
         let mut plugin = Plugin {
@@ -339,42 +321,5 @@ mod tests {
             .map(|v| v.path)
             .collect();
         assert_eq!(paths, ["questions[2].regexp", "questions[3].regexp"]);
-    }
-
-    /// The cheap check never passes a pattern `Regex::new` refuses, and the
-    /// message is always `Regex::new`'s.
-    #[test]
-    fn cheap_regex_check_agrees_with_regex_new() {
-        let literals: Vec<String> = (0..3000).map(|i| format!("word{i}")).collect();
-        let alternation = literals.join("|");
-        let patterns = [
-            "",
-            "^[a-zA-Z0-9_\\-]+$",
-            "^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
-            "a|b|c",
-            "(?i)hello",
-            "(?m)^x$",
-            "[[:alpha:]]+\\b",
-            "\\p{Greek}+",
-            "\\w{10}",
-            "\\w{1000}{1000}",
-            "(?-u:\\xFF)",
-            "[",
-            "(a",
-            "a{2,1}",
-            "\\pX",
-            "(?<n>a)(?<n>b)",
-            "x{1001}{1001}",
-            alternation.as_str(),
-        ];
-        for p in patterns {
-            let real = regex::Regex::new(p).err().map(|e| e.to_string());
-            if compiles_cheaply(p) {
-                assert_eq!(real, None, "cheap check passed `{p}`");
-            }
-            assert_eq!(regex_error(p).map(|e| e.to_string()), real, "{p}");
-        }
-        assert!(compiles_cheaply("^[a-zA-Z0-9_\\-]+$"));
-        assert!(!compiles_cheaply("\\w{1000}{1000}"));
     }
 }
