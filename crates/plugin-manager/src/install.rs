@@ -484,7 +484,7 @@ fn rewrite_receipts(layout: &Layout, dir: &Path, receipts: &Receipts) -> Result<
     let staged = tmp.path().join(RECEIPTS_FILE);
     let path = dir.join(RECEIPTS_FILE);
     let mut f = std::fs::File::create(&staged).map_err(Error::io("creating", &staged))?;
-    std::io::Write::write_all(&mut f, receipts.to_json().as_bytes())
+    std::io::Write::write_all(&mut f, receipts.to_json()?.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(Error::io("writing", &staged))?;
     std::fs::rename(&staged, &path).map_err(Error::io("replacing", &path))?;

@@ -92,7 +92,7 @@ pub enum SyncError {
     },
     /// Another sync or install holds the lock on this plugin folder (the
     /// one lock both take, see [`crate::layout::Layout::lock_path`]).
-    #[error("another sync or install is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
+    #[error("another install or sync is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
     Locked {
         /// The plugin folder.
         plugin_dir: PathBuf,
