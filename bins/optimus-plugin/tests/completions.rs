@@ -47,6 +47,8 @@ fn subcommands() -> Vec<String> {
         .lines()
         .skip(1)
         .take_while(|line| line.starts_with("  "))
+        // A long description wraps onto lines indented past the name column.
+        .filter(|line| !line.starts_with("   "))
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| *name != "help")
         .map(str::to_owned)

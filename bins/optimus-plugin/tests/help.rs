@@ -73,7 +73,7 @@ fn each_subcommand_help_shows_its_details_exit_codes_and_examples() {
                 "optimus-plugin sync --host optimus.example.org:9100",
             ],
         ),
-        ("validate", &["Exits 0 when all"]),
+        ("validate", &["Exits 0 when no file has an error"]),
         ("completions", &["optimus-plugin completions bash"]),
     ];
     for (sub, wanted) in cases {

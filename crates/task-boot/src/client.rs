@@ -158,10 +158,16 @@ pub async fn fetch_run_input(
     };
     let mut backoff = Backoff::new(opts.base_delay, opts.max_delay, opts.deadline);
     let mut attempts = 0u32;
+    // The cause of the last failed attempt: when the deadline passes during
+    // a backoff wait, the message names it rather than only the deadline.
+    let mut last_cause: Option<String> = None;
     loop {
         let left = backoff.remaining();
         let outcome = if left.is_zero() {
-            Err(Failure::transient("the deadline passed"))
+            Err(Failure::transient(match last_cause.take() {
+                Some(cause) => format!("{cause}; then the deadline passed"),
+                None => "the deadline passed".to_owned(),
+            }))
         } else {
             attempts += 1;
             let one = async {
@@ -212,6 +218,7 @@ pub async fn fetch_run_input(
                     error = %what,
                     "run-input request failed; retrying"
                 );
+                last_cause = Some(what);
                 tokio::time::sleep(wait).await;
             }
         }

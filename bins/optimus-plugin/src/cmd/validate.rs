@@ -9,10 +9,10 @@ use serde_json::json;
 
 use crate::cli::{Global, Output, UsageError};
 
-/// Check YAML plugins: every `optimus-plugin-<name>.yaml` of a folder (not
-/// recursing; the files upstream Optimus loads), or one file.
+/// Check YAML plugins: the plugin files of a folder, or one file.
 ///
-/// Prints one line per file: `ok` with the plugin's name, version and type,
+/// A folder's plugin files are its `optimus-plugin-<name>.yaml` files (not
+/// recursing), the files upstream Optimus loads. Prints one line per file: `ok` with the plugin's name, version and type,
 /// `warn` with that and every warning, or `invalid` with every error (what
 /// makes upstream's loader refuse the file) and warning, each as
 /// `line:col: message`. Exits 0 when no file has an error (with `--strict`:
