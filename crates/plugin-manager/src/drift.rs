@@ -1,7 +1,7 @@
 //! Drift: installed files that no longer match their receipts (edited,
 //! deleted, replaced, `chmod`ed by hand), found cheaply on every install.
 //!
-//! Each [`FileReceipt`] records the file's `lstat` (inode, size, mtime,
+//! Each [`FileReceipt`](crate::receipt::FileReceipt) records the file's `lstat` (inode, size, mtime,
 //! ctime, mode) as it was when the file was known to be right. A file whose
 //! stat still matches is *stat-clean* and not read at all; only a file whose
 //! stat differs is hashed, as git does with its index. A stat-dirty file
