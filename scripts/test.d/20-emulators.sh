@@ -113,6 +113,6 @@ export PLUGIN_REPO_TEST_GCS_ENDPOINT="http://127.0.0.1:$GCS_PORT"
 export PLUGIN_REPO_TEST_AZURITE_ENDPOINT="http://127.0.0.1:$AZ_PORT"
 cd "$ROOT"
 log "running the plugin-repo suite against the emulators"
-cargo test -p plugin-repo --test backends -- suite_moto suite_fake_gcs suite_azurite --nocapture --test-threads 1
+cargo test -p plugin-repo --test it -- backends::suite_moto backends::suite_fake_gcs backends::suite_azurite --nocapture --test-threads 1
 log "running the install tests through the optimus-plugin binary against the emulators"
-cargo test -p optimus-plugin --test install_emulators -- --nocapture --test-threads 1
+cargo test -p optimus-plugin --test it install_emulators:: -- --nocapture --test-threads 1

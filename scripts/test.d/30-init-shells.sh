@@ -17,4 +17,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 echo "optimus-init compat tests with sh, dash and bash required"
-OPTIMUS_INIT_REQUIRE_SHELLS=1 cargo test --locked -p optimus-init --test grpc
+OPTIMUS_INIT_REQUIRE_SHELLS=1 cargo test --locked -p optimus-init --test it -- grpc::

@@ -2,9 +2,7 @@
 //! credentials (no fallback to real endpoints or instance metadata).
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
-use install_support::{Project, bin, plugin_entries, targz, zip_bytes};
+use crate::support::{Project, bin, plugin_entries, targz, zip_bytes};
 use predicates::prelude::*;
 
 const SECRET: &str = "sentinel-s3-secret-91c2";

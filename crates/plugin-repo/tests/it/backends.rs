@@ -6,13 +6,11 @@
 // Test helpers unwrap and cast freely; the library code stays pedantic-clean.
 #![allow(clippy::unwrap_used, clippy::pedantic)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{Backend, SENTINEL, env_of, run_suite, test_ctx};
+use crate::common::{Backend, SENTINEL, env_of, run_suite, test_ctx};
 use plugin_repo::{Provider, ProviderConfig, ProviderContext};
 use tokio::io::AsyncWriteExt;
 
@@ -27,7 +25,7 @@ async fn write_pattern(file: &Path, size: u64) {
     let mut off = 0u64;
     while off < size {
         let n = (size - off).min(1 << 20) as usize;
-        f.write_all(&common::pattern(off, n)).await.unwrap();
+        f.write_all(&crate::common::pattern(off, n)).await.unwrap();
         off += n as u64;
     }
     f.flush().await.unwrap();
@@ -322,7 +320,7 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
     ))
     .build(&ctx)
     .unwrap();
-    let (n, _) = common::drain(p.as_ref(), "x.bin").await.unwrap();
+    let (n, _) = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
     assert_eq!(n, 10);
     assert_eq!(
         srv.auth_seen.lock().unwrap().as_slice(),
@@ -346,7 +344,7 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
     ))
     .build(&ctx)
     .unwrap();
-    let _ = common::drain(p.as_ref(), "x.bin").await.unwrap();
+    let _ = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
     let seen = srv.auth_seen.lock().unwrap().last().cloned().flatten();
     assert_eq!(seen.as_deref(), Some("Basic YWxpY2U6cHc="));
 }
@@ -392,7 +390,7 @@ async fn http_netrc_credentials_never_follow_a_redirect_to_another_host() {
                 .unwrap(),
         ];
         for p in providers {
-            let (n, _) = common::drain(p.as_ref(), "x.bin").await.unwrap();
+            let (n, _) = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
             assert_eq!(n, 10);
             let first = srv.auth_seen.lock().unwrap().last().cloned().flatten();
             assert!(
@@ -420,7 +418,7 @@ async fn http_paths_are_joined_and_escaped_and_query_kept() {
         let p = config(&format!("type: http\nname: web\nurl: {url}?sig=abc\n"))
             .build(&ctx)
             .unwrap();
-        let (n, _) = common::drain(p.as_ref(), "dir with space/a+b#c.bin")
+        let (n, _) = crate::common::drain(p.as_ref(), "dir with space/a+b#c.bin")
             .await
             .unwrap();
         assert_eq!(n, 5);
@@ -606,7 +604,7 @@ async fn upload(store: &dyn object_store::ObjectStore, key: &str, size: u64) {
     let path = object_store::path::Path::from(key);
     if size <= 8 << 20 {
         store
-            .put(&path, common::pattern(0, size as usize).into())
+            .put(&path, crate::common::pattern(0, size as usize).into())
             .await
             .unwrap();
         return;
@@ -617,7 +615,7 @@ async fn upload(store: &dyn object_store::ObjectStore, key: &str, size: u64) {
     while off < size {
         let n = (size - off).min(1 << 20) as usize;
         w.wait_for_capacity(2).await.unwrap();
-        w.write(&common::pattern(off, n));
+        w.write(&crate::common::pattern(off, n));
         off += n as u64;
     }
     w.finish().await.unwrap();
@@ -740,7 +738,7 @@ impl Backend for GcsBackend {
         let chunks = (0..size.div_ceil(1 << 20)).map(move |i| {
             let off = i << 20;
             let n = (size - off).min(1 << 20) as usize;
-            Ok::<_, std::io::Error>(bytes::Bytes::from(common::pattern(off, n)))
+            Ok::<_, std::io::Error>(bytes::Bytes::from(crate::common::pattern(off, n)))
         });
         let resp = reqwest::Client::new()
             .post(url)

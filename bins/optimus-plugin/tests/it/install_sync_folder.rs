@@ -3,13 +3,11 @@
 //! the sync state.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
-use install_support::{Project, Server, bin, plugin_entries, plugin_yaml, targz, zip_bytes};
+use crate::support::{Project, Server, bin, plugin_entries, plugin_yaml, targz, zip_bytes};
 use predicates::prelude::*;
 
 /// A server whose `/plugins` is a zip of two YAML plugins.

@@ -2,12 +2,10 @@
 //! previous set stays in place and nothing is written outside plugin_dir.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 
-use install_support::{Project, all_paths, gzip, plugin_entries, targz, zip_bytes};
+use crate::support::{Project, all_paths, gzip, plugin_entries, targz, zip_bytes};
 use predicates::prelude::*;
 
 /// One raw tar entry, written without the tar crate's path checks.

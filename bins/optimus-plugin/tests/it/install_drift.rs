@@ -4,13 +4,11 @@
 //! full reinstall with a warning.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime};
 
-use install_support::{Project, Server, bin, plugin_entries, targz, zip_bytes};
+use crate::support::{Project, Server, bin, plugin_entries, targz, zip_bytes};
 use predicates::prelude::*;
 
 /// Three artifacts over HTTP (so downloads can be counted), installed once.

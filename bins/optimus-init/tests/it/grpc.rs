@@ -4,17 +4,12 @@
 //! run by sh, dash and bash.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../crates/task-boot/tests/support/grpc_server.rs"]
-mod grpc_server;
-#[path = "../../../crates/task-boot/tests/support/server.rs"]
-mod server;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::Ordering;
 
-use grpc_server::{GOTO, GrpcFault, GrpcServer, RAYSTACK, Reply, test_ca};
+use crate::grpc_server::{GOTO, GrpcFault, GrpcServer, RAYSTACK, Reply, test_ca};
 use tonic::Code;
 
 const SENTINEL: &str = "SENTINEL-c41d-grpc-secret";
@@ -335,7 +330,7 @@ async fn tls_with_a_ca_file_and_a_pinned_package() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_is_still_there_and_sends_both_run_ids() {
-    let srv = server::RunInputServer::start(serde_json::json!({"envs": {"A": "1"}})).await;
+    let srv = crate::server::RunInputServer::start(serde_json::json!({"envs": {"A": "1"}})).await;
     let volume = tempfile::tempdir().unwrap();
     let mut c = init(&srv.host(), volume.path());
     c.args(["--protocol", "rest"])

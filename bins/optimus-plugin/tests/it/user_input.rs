@@ -2,9 +2,7 @@
 //! never crash the binary: exit 1 or 2 with a message, never a panic.
 #![allow(clippy::unwrap_used)]
 
-mod install_support;
-
-use install_support::{Project, bin, plugin_entries, targz};
+use crate::support::{Project, bin, plugin_entries, targz};
 
 const HUGE: &str = "18446744073709551615";
 

@@ -4,16 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::pedantic)]
 
-mod common;
-
-use common::{FaultProxy, drain, test_ctx};
+use crate::common::{FaultProxy, drain, test_ctx};
 use plugin_repo::Source;
 
 #[tokio::test]
 async fn sources_from_one_context_share_a_connection() {
     let app = axum::Router::new().route(
         "/{name}",
-        axum::routing::get(|| async { common::pattern(0, 1024) }),
+        axum::routing::get(|| async { crate::common::pattern(0, 1024) }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = listener.local_addr().unwrap();

@@ -17,13 +17,11 @@
     clippy::too_many_lines
 )]
 
-mod install_support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use install_support::{Project, bin, plugin_entries, sha256_hex, targz, zip_bytes};
+use crate::support::{Project, bin, plugin_entries, sha256_hex, targz, zip_bytes};
 use object_store::ObjectStoreExt as _;
 
 /// Azurite's documented, public development account key (not a secret).

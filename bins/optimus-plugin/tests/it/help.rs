@@ -3,9 +3,7 @@
 //! default; defaults are shown; progress lines follow `-v`.
 #![allow(clippy::unwrap_used)]
 
-mod install_support;
-
-use install_support::{Project, bin, plugin_entries, targz};
+use crate::support::{Project, bin, plugin_entries, targz};
 
 /// `--help` output with runs of whitespace as one space (the text is
 /// wrapped to the terminal width).

@@ -3,12 +3,10 @@
 //! a bearer token print none of them, on stdout or stderr.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::{Server, bin, plugin_entries, plugin_yaml, targz};
 use axum::http::{HeaderMap, Uri, header};
-use install_support::{Server, bin, plugin_entries, plugin_yaml, targz};
 
 /// Every secret value of these tests contains this, so one search finds any.
 const SENTINEL: &str = "SeNtInEl7f3a";

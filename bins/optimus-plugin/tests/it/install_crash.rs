@@ -3,12 +3,10 @@
 //! new set, and it still verifies.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use install_support::{Project, bin, plugin_entries, targz, zip_bytes};
+use crate::support::{Project, bin, plugin_entries, targz, zip_bytes};
 
 fn with_payload(name: &str, version: &str, seed: u32) -> Vec<(String, Vec<u8>, u32)> {
     let mut files = plugin_entries(name, version);

@@ -2,9 +2,7 @@
 //! downloads; failures leave the previous set untouched.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
-use install_support::{Project, Server, bin, plugin_entries, sha256_hex, targz, zip_bytes};
+use crate::support::{Project, Server, bin, plugin_entries, sha256_hex, targz, zip_bytes};
 use predicates::prelude::*;
 
 fn http_config(p: &Project, server: &Server, auth: &str, paths: &[&str]) {

@@ -1,11 +1,9 @@
 //! Install scenarios over a local provider, through the binary.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-mod install_support;
-
 use std::os::unix::fs::PermissionsExt;
 
-use install_support::{Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, zip_bytes};
+use crate::support::{Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, zip_bytes};
 use predicates::prelude::*;
 
 fn three_plugins(p: &Project) {

@@ -3,16 +3,13 @@
 //! only the job dir (the emptyDir). The gRPC default is in `grpc.rs`.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../crates/task-boot/tests/support/server.rs"]
-mod server;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use crate::server::{Fault, RunInputServer};
 use serde_json::json;
-use server::{Fault, RunInputServer};
 
 const SENTINEL: &str = "SENTINEL-7f3a-secret";
 

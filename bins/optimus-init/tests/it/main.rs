@@ -1,0 +1,11 @@
+//! optimus-init through the binary: one test binary, the servers shared
+//! with task-boot's tests.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../../../crates/task-boot/tests/support/grpc_server.rs"]
+mod grpc_server;
+#[path = "../../../../crates/task-boot/tests/support/server.rs"]
+mod server;
+
+mod cli;
+mod grpc;

@@ -1,0 +1,3 @@
+//! plugin-manager integration tests: one test binary.
+
+mod serve_upstream;

@@ -1,0 +1,4 @@
+//! plugin-spec integration tests: one test binary.
+
+mod spec;
+mod upstream;
