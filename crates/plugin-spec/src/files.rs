@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 pub const FILE_PREFIX: &str = "optimus-plugin-";
 /// File names of YAML plugins end with this.
 pub const FILE_SUFFIX: &str = ".yaml";
+/// The plugin folder when neither a flag nor a config names one: `.plugins`,
+/// relative to the current directory. Every command (install, list, verify,
+/// validate, sync, serve) falls back to it.
+pub const DEFAULT_DIR: &str = ".plugins";
 
 /// The `<name>` of `optimus-plugin-<name>.yaml`, when `file_name` is a YAML
 /// plugin file name: flat (no `/` or `\`), no control characters, the

@@ -31,6 +31,10 @@
 //! assert!(err.to_string().contains("p.yaml:2:1: unknown key `imagee`"));
 //! # Ok::<(), plugin_spec::SpecError>(())
 //! ```
+//!
+//! [`check_path`] checks a file or a folder of plugin files as upstream
+//! discovers them ([`files`]) and returns a [`Report`] of every file with
+//! its errors and warnings, which `optimus-plugin validate` prints.
 
 mod answers;
 mod decode;

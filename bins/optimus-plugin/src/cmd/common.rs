@@ -32,7 +32,8 @@ pub fn load_config(path: &Path, extra: &[String]) -> anyhow::Result<ManagerConfi
     Ok(cfg)
 }
 
-/// The plugin folder: `--plugin-dir`, else the config's, else `.plugins`.
+/// The plugin folder: `--plugin-dir`, else the config's, else `.plugins`
+/// (`plugin_spec::files::DEFAULT_DIR`).
 pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(d) = &global.plugin_dir {
         return Ok(d.clone());
@@ -41,7 +42,7 @@ pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<Path
         let cfg = ManagerConfig::load(c).map_err(lib_err)?;
         return Ok(plugin_manager::plugin_dir_for(&cfg, None));
     }
-    Ok(PathBuf::from(".plugins"))
+    Ok(PathBuf::from(plugin_spec::files::DEFAULT_DIR))
 }
 
 /// A provider context reading the process environment (the binary's job;

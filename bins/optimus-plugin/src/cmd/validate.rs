@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use plugin_spec::{FileReport, Problem, SpecError};
 use serde_json::json;
 
+use super::common::plugin_dir;
 use crate::cli::{Global, Output, UsageError};
 
 /// Check YAML plugins: the plugin files of a folder, or one file.
@@ -30,11 +31,10 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
-    let path = args
-        .path
-        .clone()
-        .or_else(|| global.plugin_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(".plugins"));
+    let path = match &args.path {
+        Some(path) => path.clone(),
+        None => plugin_dir(global, None)?,
+    };
     let report = plugin_spec::check_path(&path).map_err(|e| match e {
         SpecError::Path { .. } => anyhow::Error::new(UsageError(e.to_string())),
         other => anyhow::Error::new(other),
