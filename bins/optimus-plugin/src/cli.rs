@@ -1,5 +1,6 @@
 //! Flags shared by every subcommand, logging set-up and error rendering.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,7 +57,9 @@ pub enum LogFormat {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Sets up `tracing` on stderr as the flags ask. `RUST_LOG` overrides `-v`.
+/// Sets up `tracing` on stderr as the flags ask, the one logger of the
+/// process (install's progress lines go through it too). `RUST_LOG`
+/// overrides `-v`.
 pub fn init_logging(global: &Global) {
     let level = match global.verbose {
         0 => "warn",
@@ -66,9 +69,12 @@ pub fn init_logging(global: &Global) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only on a terminal: piped lines (install's progress lines, a
+    // pod's log) stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     match global.log_format {
         LogFormat::Text => builder.init(),

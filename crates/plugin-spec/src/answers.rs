@@ -11,9 +11,19 @@ use crate::model::{NamedValue, Plugin, Question};
 
 /// Answers keyed by question name. A multiselect question takes one of its
 /// options as its answer.
+///
+/// ```
+/// let mut answers = plugin_spec::Answers::new();
+/// answers.insert("PROJECT".into(), "analytics".into());
+/// ```
 pub type Answers = BTreeMap<String, String>;
 
-/// One refused answer.
+/// One refused answer, shown as `question: message`.
+///
+/// ```
+/// let p = plugin_spec::AnswerProblem { question: "TABLE".into(), message: "required".into() };
+/// assert_eq!(p.to_string(), "TABLE: required");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AnswerProblem {
     /// Name of the question (or of the unexpected answer).
@@ -28,7 +38,20 @@ impl fmt::Display for AnswerProblem {
     }
 }
 
-/// Every refused answer, one per line in `Display`.
+/// Every refused answer, one per line in `Display`; returned by
+/// [`Plugin::check_answers`] and [`Plugin::new_job`].
+///
+/// ```
+/// let src = "name: neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///            entrypoint: {script: run}\nquestions:\n  - {name: A, required: true}\n";
+/// let plugin = plugin_spec::load_str(src, "neo.yaml")?;
+/// let mut answers = plugin_spec::Answers::new();
+/// answers.insert("B".into(), "x".into());
+/// let err = plugin.check_answers(&answers).unwrap_err();
+/// let names: Vec<&str> = err.problems.iter().map(|p| p.question.as_str()).collect();
+/// assert_eq!(names, ["A", "B"]); // the missing answer, then the unexpected one
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct AnswersError {
     /// The problems, in question order (unexpected answers last).
@@ -47,7 +70,24 @@ impl fmt::Display for AnswersError {
     }
 }
 
-/// What a new job gets from a plugin and the answers to its questions.
+/// What a new job gets from a plugin and the answers to its questions
+/// ([`Plugin::new_job`]).
+///
+/// ```
+/// let src = "name: neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///            entrypoint: {script: run}\nquestions:\n  - {name: A}\n\
+///            defaultconfig:\n  - {name: A, value: unused}\n  - {name: B, value: b}\n\
+///            defaultassets:\n  - {name: query.sql, value: select 1}\n";
+/// let plugin = plugin_spec::load_str(src, "neo.yaml")?;
+/// let mut answers = plugin_spec::Answers::new();
+/// answers.insert("A".into(), "a".into());
+/// let job = plugin.new_job(&answers).expect("answers accepted");
+/// let config: Vec<(&str, &str)> =
+///     job.config.iter().map(|c| (c.name.as_str(), c.value.as_str())).collect();
+/// assert_eq!(config, [("A", "a"), ("B", "b")]);
+/// assert_eq!(job.assets[0].name, "query.sql");
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct JobDefaults {
     /// The answers in question order (each sub-question right after the

@@ -7,6 +7,13 @@ use std::path::PathBuf;
 ///
 /// `line` and `column` start at 1. Both are 0 when the problem has no position
 /// (a plugin built in code rather than read from YAML).
+///
+/// ```
+/// let err = plugin_spec::load_str("name: neo\nimagee: x\n", "p.yaml").unwrap_err();
+/// let p = err.problems().iter().find(|p| p.message.contains("imagee")).unwrap();
+/// assert_eq!((p.line, p.column), (2, 1));
+/// assert!(p.to_string().starts_with("2:1: unknown key `imagee`"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// 1-based line of the offending key or value (0: unknown).
@@ -17,13 +24,42 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem without a position (line and column 0): an unreadable
+    /// file, a file name, a rule of a folder.
+    ///
+    /// ```
+    /// let p = plugin_spec::Problem::unplaced("not UTF-8 text".into());
+    /// assert_eq!((p.line, p.column), (0, 0));
+    /// assert_eq!(p.to_string(), "0:0: not UTF-8 text");
+    /// ```
+    pub fn unplaced(message: String) -> Self {
+        Problem {
+            line: 0,
+            column: 0,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: {}", self.line, self.column, self.message)
     }
 }
 
-/// Why a YAML plugin could not be loaded.
+/// Why a YAML plugin could not be loaded (or a path not checked).
+///
+/// ```
+/// use plugin_spec::SpecError;
+/// match plugin_spec::load_file(std::path::Path::new("/nonexistent/optimus-plugin-x.yaml")) {
+///     Err(SpecError::Read { path, .. }) => assert!(path.ends_with("optimus-plugin-x.yaml")),
+///     other => panic!("{other:?}"),
+/// }
+/// let err = plugin_spec::load_str("name: [\n", "bad.yaml").unwrap_err();
+/// assert!(matches!(err, SpecError::Invalid { .. }));
+/// assert!(err.to_string().starts_with("bad.yaml:"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpecError {
@@ -31,6 +67,23 @@ pub enum SpecError {
     #[error("{}: cannot read: {source}", path.display())]
     Read {
         /// The file that was asked for.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A path to check ([`crate::check_path`]) does not exist or cannot be
+    /// inspected.
+    #[error("{}: cannot validate: {source}", path.display())]
+    Path {
+        /// The path that was asked for.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A folder of plugin files could not be listed.
+    #[error("{}: cannot list", path.display())]
+    List {
+        /// The folder.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
@@ -51,19 +104,19 @@ pub enum SpecError {
 }
 
 impl SpecError {
-    /// The problems of an [`SpecError::Invalid`] error (empty for a read error).
+    /// The problems of an [`SpecError::Invalid`] error (empty for the other errors).
     pub fn problems(&self) -> &[Problem] {
         match self {
             SpecError::Invalid { problems, .. } => problems,
-            SpecError::Read { .. } => &[],
+            _ => &[],
         }
     }
 
-    /// The warnings found besides the errors (empty for a read error).
+    /// The warnings found besides the errors (empty for the other errors).
     pub fn warnings(&self) -> &[Problem] {
         match self {
             SpecError::Invalid { warnings, .. } => warnings,
-            SpecError::Read { .. } => &[],
+            _ => &[],
         }
     }
 }
@@ -87,6 +140,15 @@ pub(crate) fn render(origin: &str, problems: &[Problem]) -> String {
 /// `path` names the field in upstream spelling, e.g.
 /// `questions[0].subquestions[1].questions[0].regexp`; the empty path is the
 /// plugin itself.
+///
+/// ```
+/// let mut plugin = plugin_spec::Plugin::default();
+/// plugin.name = "Neo".into();
+/// let all = plugin.validate().unwrap_err();
+/// let name = all.iter().find(|v| v.path == "name").expect("a name finding");
+/// assert_eq!(name.severity, plugin_spec::Severity::Warning);
+/// assert!(name.to_string().starts_with("name: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// Field path in upstream spelling (`""` for the whole plugin).

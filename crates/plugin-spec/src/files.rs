@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 pub const FILE_PREFIX: &str = "optimus-plugin-";
 /// File names of YAML plugins end with this.
 pub const FILE_SUFFIX: &str = ".yaml";
+/// The plugin folder when neither a flag nor a config names one: `.plugins`,
+/// relative to the current directory. Every command (install, list, verify,
+/// validate, sync, serve) falls back to it.
+pub const DEFAULT_DIR: &str = ".plugins";
 
 /// The `<name>` of `optimus-plugin-<name>.yaml`, when `file_name` is a YAML
 /// plugin file name: flat (no `/` or `\`), no control characters, the
@@ -47,6 +51,13 @@ pub fn file_name_for(name: &str) -> String {
 
 /// A warning when a plugin named `name` is in a file of another name, else
 /// `None`.
+///
+/// ```
+/// use plugin_spec::files::file_name_warning;
+/// assert!(file_name_warning("optimus-plugin-neo.yaml", "neo").is_none());
+/// let w = file_name_warning("optimus-plugin-old.yaml", "neo").unwrap();
+/// assert!(w.contains("optimus-plugin-neo.yaml is the name every tool expects"));
+/// ```
 pub fn file_name_warning(file_name: &str, name: &str) -> Option<String> {
     let expected = file_name_for(name);
     (file_name != expected).then(|| {
@@ -121,6 +132,11 @@ pub fn discover(dir: &Path) -> std::io::Result<Discovery> {
 /// Pairs of files that name the same plugin (upstream refuses the folder):
 /// `(file, earlier file, plugin name)` for each later one. `plugins` holds
 /// (file name, plugin name) in discovery order.
+///
+/// ```
+/// let pairs = [("a.yaml", "neo"), ("b.yaml", "lake"), ("c.yaml", "neo")];
+/// assert_eq!(plugin_spec::files::duplicate_names(&pairs), [("c.yaml", "a.yaml", "neo")]);
+/// ```
 pub fn duplicate_names<'a>(plugins: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str, &'a str)> {
     let mut out = Vec::new();
     for (i, (file, name)) in plugins.iter().enumerate() {
@@ -129,4 +145,41 @@ pub fn duplicate_names<'a>(plugins: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a 
         }
     }
     out
+}
+
+/// The other YAML files at the top of `dir`: regular files (or links to
+/// one) named `*.yaml` or `*.yml` (any case) that are not plugin files and
+/// not hidden. Upstream ignores them, which their author may not expect.
+/// Sorted by path.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"), "name: neo\n")?;
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yml"), "name: neo\n")?;
+/// std::fs::write(dir.path().join(".state.yaml"), "hidden: true\n")?;
+/// let other = plugin_spec::files::other_yaml_files(dir.path())?;
+/// assert_eq!(other, [dir.path().join("optimus-plugin-neo.yml")]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn other_yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let ext = Path::new(&name)
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let yamlish = matches!(ext.as_deref(), Some("yaml" | "yml"));
+        if name.starts_with('.') || !yamlish || is_plugin_file_name(&name) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
 }

@@ -31,6 +31,10 @@
 //! assert!(err.to_string().contains("p.yaml:2:1: unknown key `imagee`"));
 //! # Ok::<(), plugin_spec::SpecError>(())
 //! ```
+//!
+//! [`check_path`] checks a file or a folder of plugin files as upstream
+//! discovers them ([`files`]) and returns a [`Report`] of every file with
+//! its errors and warnings, which `optimus-plugin validate` prints.
 
 mod answers;
 mod decode;
@@ -41,6 +45,7 @@ mod goregex;
 mod keys;
 mod model;
 mod node;
+mod report;
 mod specformat;
 mod validate;
 
@@ -52,10 +57,20 @@ pub use model::{
     AssetParser, Entrypoint, Evaluator, HookType, NamedValue, Plugin, PluginType, PluginVersion,
     Question, Spelling, SubQuestion,
 };
+pub use report::{FileReport, Report, check_path, check_paths};
 pub use validate::{MAX_NAME_LEN, is_valid_plugin_name};
 
 /// A plugin that loads (upstream's loader for its format takes it), with
 /// the warnings found besides.
+///
+/// ```
+/// let src = "name: Neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///            entrypoint:\n  script: run\n";
+/// let loaded = plugin_spec::check_str(src, "neo.yaml")?;
+/// assert_eq!(loaded.spelling, plugin_spec::Spelling::Upstream);
+/// assert!(loaded.render_warnings().starts_with("neo.yaml:1:7: "));
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Loaded {
@@ -135,6 +150,13 @@ pub fn load_str(src: &str, origin: &str) -> Result<Plugin, SpecError> {
 }
 
 /// Like [`load_str`], also telling which format the source used.
+///
+/// ```
+/// let src = "Name: neo\nVersion: 1.0.0\nImage: neo:1\nEntrypoint:\n  Script: run\n";
+/// let (plugin, spelling) = plugin_spec::load_with_spelling(src, "neo.yaml")?;
+/// assert_eq!((plugin.name.as_str(), spelling), ("neo", plugin_spec::Spelling::Design));
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 pub fn load_with_spelling(src: &str, origin: &str) -> Result<(Plugin, Spelling), SpecError> {
     check_str(src, origin).map(|l| (l.plugin, l.spelling))
 }
@@ -208,6 +230,16 @@ fn load_positioned(src: &str, origin: &str) -> Result<Loaded, SpecError> {
 /// Reads and checks a YAML plugin file ([`check_str`]); messages name the
 /// path, and a file name other than `optimus-plugin-<name>.yaml` is a
 /// warning (at 0:0).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("optimus-plugin-old.yaml");
+/// std::fs::write(&path, "name: neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///                        entrypoint:\n  script: run\n")?;
+/// let loaded = plugin_spec::check_file(&path)?;
+/// assert_eq!((loaded.warnings[0].line, loaded.warnings[0].column), (0, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn check_file(path: &Path) -> Result<Loaded, SpecError> {
     let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
         path: path.to_owned(),
@@ -216,30 +248,26 @@ pub fn check_file(path: &Path) -> Result<Loaded, SpecError> {
     let shown = path.display().to_string();
     let src = String::from_utf8(bytes).map_err(|e| SpecError::Invalid {
         origin: shown.clone(),
-        problems: vec![Problem {
-            line: 0,
-            column: 0,
-            message: format!("not UTF-8 text ({e})"),
-        }],
+        problems: vec![Problem::unplaced(format!("not UTF-8 text ({e})"))],
         warnings: Vec::new(),
     })?;
     let mut loaded = check_str(&src, &shown)?;
     if let Some(file) = path.file_name().and_then(|n| n.to_str())
         && let Some(w) = files::file_name_warning(file, &loaded.plugin.name)
     {
-        loaded.warnings.insert(
-            0,
-            Problem {
-                line: 0,
-                column: 0,
-                message: w,
-            },
-        );
+        loaded.warnings.insert(0, Problem::unplaced(w));
     }
     Ok(loaded)
 }
 
 /// Reads, parses and checks a YAML plugin file; messages name the path.
+///
+/// ```
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/plugins/optimus-plugin-bq2bq.yaml");
+/// let plugin = plugin_spec::load_file(std::path::Path::new(path))?;
+/// assert_eq!(plugin.name, "bq2bq");
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 pub fn load_file(path: &Path) -> Result<Plugin, SpecError> {
     check_file(path).map(|l| l.plugin)
 }
@@ -286,6 +314,12 @@ impl Plugin {
     }
 
     /// The file name the plugin is installed under: `optimus-plugin-<name>.yaml`.
+    ///
+    /// ```
+    /// let mut plugin = plugin_spec::Plugin::default();
+    /// plugin.name = "neo".into();
+    /// assert_eq!(plugin.file_name(), "optimus-plugin-neo.yaml");
+    /// ```
     pub fn file_name(&self) -> String {
         files::file_name_for(&self.name)
     }

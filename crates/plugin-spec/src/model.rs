@@ -81,6 +81,18 @@ pub struct Plugin {
 }
 
 /// One parser of `asset_parsers` and its evaluators.
+///
+/// ```
+/// let src = "version: 1\nname: lake\nasset_parsers:\n  bq:\n    - filepath: ./query.sql\n\
+///            plugin_versions:\n  default: {image: ex/lake, tag: '2', entrypoint: {script: run}}\n\
+///            \x20 '1.9': {tag: 1.9.4}\n";
+/// let plugin = plugin_spec::load_str(src, "lake.yaml")?;
+/// assert_eq!(plugin.asset_parsers[0].parser, "bq");
+/// assert_eq!(plugin.asset_parsers[0].evaluators[0].filepath, "./query.sql");
+/// assert_eq!(plugin.other_versions[0].key, "1.9");
+/// assert_eq!(plugin.other_versions[0].image, ""); // the default's
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AssetParser {
     /// The parser (`bq`, `maxcompute`, ...).
@@ -105,6 +117,18 @@ pub struct Evaluator {
 
 /// A non-default entry of a v0.20.7+ file's `plugin_versions`: empty fields
 /// fall back to the default's.
+///
+/// ```
+/// let src = "version: 1\nname: lake\nasset_parsers:\n  bq:\n    - filepath: ./query.sql\n\
+///            plugin_versions:\n  default: {image: ex/lake, tag: '2', entrypoint: {script: run}}\n\
+///            \x20 '1.9': {tag: 1.9.4}\n";
+/// let plugin = plugin_spec::load_str(src, "lake.yaml")?;
+/// assert_eq!(plugin.asset_parsers[0].parser, "bq");
+/// assert_eq!(plugin.asset_parsers[0].evaluators[0].filepath, "./query.sql");
+/// assert_eq!(plugin.other_versions[0].key, "1.9");
+/// assert_eq!(plugin.other_versions[0].image, ""); // the default's
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PluginVersion {
     /// The key (the job config's `VERSION` selects it).
@@ -132,6 +156,12 @@ fn serialize_parsers<S: serde::Serializer>(
 }
 
 /// Whether a plugin is a job's main task or a hook around it.
+///
+/// ```
+/// use plugin_spec::PluginType;
+/// assert_eq!(PluginType::default(), PluginType::Task);
+/// assert_eq!(PluginType::Hook.to_string(), "hook");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginType {
@@ -159,6 +189,14 @@ impl std::fmt::Display for PluginType {
 }
 
 /// When a hook runs relative to the task.
+///
+/// ```
+/// let src = "name: audit\nplugintype: hook\nhooktype: post\npluginversion: 1\n\
+///            image: audit:1\nentrypoint:\n  script: run\n";
+/// let plugin = plugin_spec::load_str(src, "audit.yaml")?;
+/// assert_eq!(plugin.hook_type.map(|h| h.as_str()), Some("post"));
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HookType {
@@ -188,6 +226,14 @@ impl std::fmt::Display for HookType {
 }
 
 /// How the executor container starts: `shell -c script`.
+///
+/// ```
+/// let src = "name: neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+///            entrypoint:\n  script: neo run\n";
+/// let ep = plugin_spec::load_str(src, "neo.yaml")?.entrypoint.expect("an entrypoint");
+/// assert_eq!((ep.shell.as_str(), ep.script.as_str()), ("/bin/sh", "neo run"));
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entrypoint {
     /// Shell that runs the script; `/bin/sh` when the YAML leaves it out.
@@ -205,6 +251,13 @@ impl Entrypoint {
 ///
 /// `min_length` / `max_length` of 0 mean "no limit", as upstream; they are
 /// read into `None`.
+///
+/// ```
+/// let mut q = plugin_spec::Question::new("TABLE");
+/// q.regexp = Some("^[a-z_]+$".into());
+/// q.required = true;
+/// assert_eq!(q.min_length, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Question {
@@ -255,6 +308,15 @@ impl Question {
 }
 
 /// Follow-up questions asked when the parent's answer equals `if_value`.
+///
+/// ```
+/// let mut q = plugin_spec::Question::new("LOAD");
+/// q.options = vec!["APPEND".into(), "REPLACE".into()];
+/// q.sub_questions.push(plugin_spec::SubQuestion {
+///     if_value: "REPLACE".into(),
+///     questions: vec![plugin_spec::Question::new("PARTITION")],
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct SubQuestion {
     /// The parent answer that triggers these questions.
@@ -265,6 +327,11 @@ pub struct SubQuestion {
 }
 
 /// A `{name, value}` pair of `defaultconfig` or `defaultassets`.
+///
+/// ```
+/// let v = plugin_spec::NamedValue::new("query.sql", "select 1");
+/// assert_eq!(v.name, "query.sql");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct NamedValue {
     /// Config key or asset file name.
@@ -283,8 +350,18 @@ impl NamedValue {
     }
 }
 
-/// The three formats of the YAML plugin file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The three formats of the YAML plugin file. Serialized as `upstream`,
+/// `design` or `spec`.
+///
+/// ```
+/// let src = "version: 1\nname: lake\nplugin_versions:\n  default: {image: ex/lake, tag: '2', entrypoint: {script: run}}\n";
+/// let (_, spelling) = plugin_spec::load_with_spelling(src, "lake.yaml")?;
+/// assert_eq!(spelling, plugin_spec::Spelling::Spec);
+/// assert_eq!(spelling.as_str(), "spec");
+/// # Ok::<(), plugin_spec::SpecError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Spelling {
     /// Classic upstream Optimus (raystack, goto up to v0.20.6): lowercase
     /// keys (`plugintype`, `pluginversion`, ...), read strictly.

@@ -1,9 +1,10 @@
 //! Helpers shared by install, list, lock and verify: config loading, the
 //! plugin folder, error mapping to exit codes, and progress rendering.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use plugin_manager::{Event, ManagerConfig, Reporter};
@@ -31,7 +32,8 @@ pub fn load_config(path: &Path, extra: &[String]) -> anyhow::Result<ManagerConfi
     Ok(cfg)
 }
 
-/// The plugin folder: `--plugin-dir`, else the config's, else `.plugins`.
+/// The plugin folder: `--plugin-dir`, else the config's, else `.plugins`
+/// (`plugin_spec::files::DEFAULT_DIR`).
 pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(d) = &global.plugin_dir {
         return Ok(d.clone());
@@ -40,7 +42,7 @@ pub fn plugin_dir(global: &Global, config: Option<&Path>) -> anyhow::Result<Path
         let cfg = ManagerConfig::load(c).map_err(lib_err)?;
         return Ok(plugin_manager::plugin_dir_for(&cfg, None));
     }
-    Ok(PathBuf::from(".plugins"))
+    Ok(PathBuf::from(plugin_spec::files::DEFAULT_DIR))
 }
 
 /// A provider context reading the process environment (the binary's job;
@@ -65,17 +67,14 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Progress bars on a terminal, plain (or JSON) log lines otherwise. The
-/// lines are info-level log lines: shown with `-v` (or `RUST_LOG=info`),
-/// not by default, which shows warnings and errors only.
+/// Progress bars on a terminal (text log format), else one info-level log
+/// line per event through the process's one logger (`-v` or `RUST_LOG=info`
+/// shows them; JSON with `--log-format json`).
 pub fn reporter(global: &Global) -> Arc<dyn Reporter> {
     if global.log_format == LogFormat::Text && std::io::stderr().is_terminal() {
         Arc::new(Bars::default())
     } else {
-        Arc::new(Lines {
-            json: global.log_format == LogFormat::Json,
-            started: Mutex::new(std::collections::HashMap::new()),
-        })
+        Arc::new(Lines::default())
     }
 }
 
@@ -83,15 +82,12 @@ pub fn reporter(global: &Global) -> Arc<dyn Reporter> {
 #[derive(Default)]
 struct Bars {
     multi: indicatif::MultiProgress,
-    bars: Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
 }
 
 impl Reporter for Bars {
     fn event(&self, event: &Event<'_>) {
-        let mut bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bars = self.bars.lock().unwrap_or_else(PoisonError::into_inner);
         match *event {
             Event::FetchStart { source, size } => {
                 let bar = match size {
@@ -125,89 +121,38 @@ impl Reporter for Bars {
     }
 }
 
-/// One line per event on stderr.
+/// One `tracing` event per install event (so the one logger set up in
+/// `cli::init_logging` renders them, text or JSON, and filters them).
+#[derive(Default)]
 struct Lines {
-    json: bool,
-    started: Mutex<std::collections::HashMap<String, Instant>>,
-}
-
-impl Lines {
-    fn line(&self, message: &str, fields: &[(&str, serde_json::Value)]) {
-        // The same filter as every other log line (-v, RUST_LOG).
-        if !tracing::enabled!(tracing::Level::INFO) {
-            return;
-        }
-        if self.json {
-            let mut obj = serde_json::Map::new();
-            obj.insert("timestamp".into(), jiff_now().into());
-            obj.insert("level".into(), "INFO".into());
-            obj.insert("message".into(), message.into());
-            for (k, v) in fields {
-                obj.insert((*k).to_owned(), v.clone());
-            }
-            eprintln!("{}", serde_json::Value::Object(obj));
-        } else {
-            let extra: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            eprintln!("{message} {}", extra.join(" "));
-        }
-    }
-}
-
-fn jiff_now() -> String {
-    jiff::Timestamp::now().to_string()
+    started: Mutex<HashMap<String, Instant>>,
 }
 
 impl Reporter for Lines {
     fn event(&self, event: &Event<'_>) {
+        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
         match *event {
             Event::Planned(plan) => {
                 for item in &plan.items {
-                    self.line(
-                        "plan",
-                        &[
-                            ("source", item.source.clone().into()),
-                            ("action", item.action.as_str().into()),
-                            ("reason", item.reason.clone().into()),
-                        ],
-                    );
+                    let (source, reason) = (item.source.as_str(), item.reason.as_str());
+                    tracing::info!(source, action = item.action.as_str(), reason, "plan");
                 }
             }
             Event::FetchStart { source, size } => {
-                self.started
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(source.to_owned(), Instant::now());
-                self.line(
-                    "downloading",
-                    &[("source", source.into()), ("size", size.into())],
-                );
+                started.insert(source.to_owned(), Instant::now());
+                tracing::info!(source, size, "downloading");
             }
             Event::FetchDone {
                 source,
                 bytes,
                 files,
             } => {
-                let ms = self
-                    .started
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(source)
-                    .map_or(0, |t| {
-                        u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
-                    });
-                self.line(
-                    "downloaded",
-                    &[
-                        ("source", source.into()),
-                        ("bytes", bytes.into()),
-                        ("files", files.into()),
-                        ("ms", ms.into()),
-                    ],
-                );
+                let ms = started.remove(source).map_or(0, |t| {
+                    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+                });
+                tracing::info!(source, bytes, files, ms, "downloaded");
             }
-            Event::Published { generation } => {
-                self.line("published", &[("generation", generation.into())]);
-            }
+            Event::Published { generation } => tracing::info!(generation, "published"),
             _ => {}
         }
     }

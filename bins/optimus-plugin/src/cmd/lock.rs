@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::common::{FetchArgs, lib_err, load_config, provider_context, reporter, runtime};
 use crate::cli::{Global, Output};
 
@@ -45,7 +47,8 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         ))
         .map_err(lib_err)?;
     let path = args.lock_file.clone().unwrap_or_else(|| cfg.lock_path());
-    safe_write(&path, lock.to_yaml().as_bytes())?;
+    safe_fs::atomic::write_file(&path, lock.to_yaml().as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     match global.output {
         Output::Json => println!(
             "{}",
@@ -58,9 +61,4 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn safe_write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    safe_fs::atomic::write_file(path, bytes).with_context(|| format!("writing {}", path.display()))
 }

@@ -1,12 +1,13 @@
-//! `optimus-plugin validate [--path FILE|DIR]`: check YAML plugins.
+//! `optimus-plugin validate [--path FILE|DIR]`: check YAML plugins. The
+//! rules are `plugin_spec::check_path`'s; this renders its report.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use plugin_spec::{Problem, SpecError, Spelling};
+use plugin_spec::{FileReport, Problem, SpecError};
 use serde_json::json;
 
+use super::common::plugin_dir;
 use crate::cli::{Global, Output, UsageError};
 
 /// Check YAML plugins: the plugin files of a folder, or one file.
@@ -29,190 +30,46 @@ pub struct Args {
     strict: bool,
 }
 
-/// The outcome for one file.
-#[derive(Debug, Default)]
-struct FileReport {
-    file: String,
-    valid: bool,
-    name: Option<String>,
-    version: Option<String>,
-    plugin_type: Option<String>,
-    spelling: Option<&'static str>,
-    problems: Vec<Problem>,
-    warnings: Vec<Problem>,
-}
-
-impl FileReport {
-    fn to_json(&self) -> serde_json::Value {
-        json!({
-            "file": self.file,
-            "valid": self.valid,
-            "name": self.name,
-            "version": self.version,
-            "plugin_type": self.plugin_type,
-            "spelling": self.spelling,
-            "problems": self.problems,
-            "warnings": self.warnings,
-        })
-    }
-}
-
-fn note(message: String) -> Problem {
-    Problem {
-        line: 0,
-        column: 0,
-        message,
-    }
-}
-
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
-    let path = args
-        .path
-        .clone()
-        .or_else(|| global.plugin_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(".plugins"));
-    let mut reports = collect(&path)?;
-    if reports.is_empty() {
+    let path = match &args.path {
+        Some(path) => path.clone(),
+        None => plugin_dir(global, None)?,
+    };
+    let report = plugin_spec::check_path(&path).map_err(|e| match e {
+        SpecError::Path { .. } => anyhow::Error::new(UsageError(e.to_string())),
+        other => anyhow::Error::new(other),
+    })?;
+    if report.files.is_empty() {
         tracing::warn!(path = %path.display(), "no optimus-plugin-<name>.yaml files to validate");
     }
-    folder_rules(&mut reports);
-    let valid = reports.iter().all(|r| r.valid);
-    let clean = reports.iter().all(|r| r.warnings.is_empty());
     match global.output {
         Output::Json => {
-            let report = json!({
+            let doc = json!({
                 "path": path.display().to_string(),
-                "valid": valid,
-                "warnings": reports.iter().map(|r| r.warnings.len()).sum::<usize>(),
-                "files": reports.iter().map(FileReport::to_json).collect::<Vec<_>>(),
+                "valid": report.is_valid(),
+                "warnings": report.warning_count(),
+                "files": report.files,
             });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Output::Text => {
-            for r in &reports {
+            for r in &report.files {
                 println!("{}", text_line(r));
             }
         }
     }
-    Ok(if valid && (clean || !args.strict) {
+    let clean = report.warning_count() == 0;
+    Ok(if report.is_valid() && (clean || !args.strict) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// The reports for `path`: the file itself, or the folder's plugin files as
-/// upstream discovers them (the one definition of a plugin file, in
-/// `plugin_spec::files`), plus a warning for each YAML file there that
-/// upstream leaves out.
-fn collect(path: &Path) -> anyhow::Result<Vec<FileReport>> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        anyhow::Error::new(UsageError(format!(
-            "{}: cannot validate: {e}",
-            path.display()
-        )))
-    })?;
-    if !meta.is_dir() {
-        return Ok(vec![check(path)]);
-    }
-    let found = plugin_spec::files::discover(path)
-        .with_context(|| format!("{}: cannot list", path.display()))?;
-    let mut reports: Vec<FileReport> = found.files.iter().map(|(_, p)| check(p)).collect();
-    for (name, why) in &found.skipped {
-        reports.push(FileReport {
-            file: path.join(name).display().to_string(),
-            valid: true,
-            warnings: vec![note(why.clone())],
-            ..FileReport::default()
-        });
-    }
-    // YAML files upstream does not load at all: say so.
-    let entries =
-        std::fs::read_dir(path).with_context(|| format!("{}: cannot list", path.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("{}: cannot list", path.display()))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let ext = Path::new(&name)
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let yamlish = matches!(ext.as_deref(), Some("yaml" | "yml"));
-        if name.starts_with('.') || !yamlish || plugin_spec::files::is_plugin_file_name(&name) {
-            continue;
-        }
-        if entry.path().is_file() {
-            reports.push(FileReport {
-                file: entry.path().display().to_string(),
-                valid: true,
-                warnings: vec![note(format!(
-                    "not a plugin file: upstream loads only {}<name>{} files, so it ignores this one",
-                    plugin_spec::files::FILE_PREFIX,
-                    plugin_spec::files::FILE_SUFFIX
-                ))],
-                ..FileReport::default()
-            });
-        }
-    }
-    reports.sort_by(|a, b| a.file.cmp(&b.file));
-    Ok(reports)
-}
-
-/// Two files naming the same plugin: upstream's server refuses to start.
-fn folder_rules(reports: &mut [FileReport]) {
-    let named: Vec<(String, String)> = reports
-        .iter()
-        .filter_map(|r| Some((r.file.clone(), r.name.clone()?)))
-        .collect();
-    let pairs: Vec<(&str, &str)> = named
-        .iter()
-        .map(|(f, n)| (f.as_str(), n.as_str()))
-        .collect();
-    for (file, first, name) in plugin_spec::files::duplicate_names(&pairs) {
-        if let Some(r) = reports.iter_mut().find(|r| r.file == file) {
-            r.valid = false;
-            r.problems.push(note(format!(
-                "plugin `{name}` is also defined by {first}; upstream refuses a folder with two plugins of one name"
-            )));
-        }
-    }
-}
-
-fn check(file: &Path) -> FileReport {
-    let mut report = FileReport {
-        file: file.display().to_string(),
-        ..FileReport::default()
-    };
-    match plugin_spec::check_file(file) {
-        Ok(loaded) => {
-            report.valid = true;
-            report.name = Some(loaded.plugin.name);
-            report.version = Some(loaded.plugin.version);
-            report.plugin_type = Some(loaded.plugin.plugin_type.to_string());
-            report.spelling = Some(spelling_name(loaded.spelling));
-            report.warnings = loaded.warnings;
-        }
-        Err(SpecError::Invalid {
-            problems, warnings, ..
-        }) => {
-            report.problems = problems;
-            report.warnings = warnings;
-        }
-        Err(other) => report.problems.push(note(other.to_string())),
-    }
-    report
-}
-
-fn spelling_name(spelling: Spelling) -> &'static str {
-    match spelling {
-        Spelling::Upstream => "upstream",
-        Spelling::Design => "design",
-        Spelling::Spec => "spec",
-    }
-}
-
+/// `line:col: message` (just the message at 0:0), joined by ` | `.
 fn joined(list: &[Problem]) -> String {
-    list.iter()
+    let shown: Vec<String> = list
+        .iter()
         .map(|p| {
             if p.line == 0 {
                 p.message.clone()
@@ -220,31 +77,28 @@ fn joined(list: &[Problem]) -> String {
                 p.to_string()
             }
         })
-        .collect::<Vec<_>>()
-        .join(" | ")
+        .collect();
+    shown.join(" | ")
 }
 
 /// `ok FILE (name version, type)`, `warn FILE (...): L:C: msg | ...` or
 /// `invalid FILE: L:C: msg | L:C: msg [; warnings: ...]`.
 fn text_line(r: &FileReport) -> String {
-    if r.valid {
-        let what = match &r.name {
-            Some(name) => format!(
-                " ({name} {}, {})",
-                r.version.as_deref().unwrap_or(""),
-                r.plugin_type.as_deref().unwrap_or("")
-            ),
-            None => String::new(),
-        };
-        if r.warnings.is_empty() {
-            return format!("ok      {}{what}", r.file);
+    if !r.valid {
+        let mut line = format!("invalid {}: {}", r.file, joined(&r.problems));
+        if !r.warnings.is_empty() {
+            line.push_str("; warnings: ");
+            line.push_str(&joined(&r.warnings));
         }
-        return format!("warn    {}{what}: {}", r.file, joined(&r.warnings));
+        return line;
     }
-    let mut line = format!("invalid {}: {}", r.file, joined(&r.problems));
-    if !r.warnings.is_empty() {
-        line.push_str("; warnings: ");
-        line.push_str(&joined(&r.warnings));
+    let what = match (&r.name, &r.version, &r.plugin_type) {
+        (Some(name), Some(version), Some(kind)) => format!(" ({name} {version}, {kind})"),
+        _ => String::new(),
+    };
+    if r.warnings.is_empty() {
+        format!("ok      {}{what}", r.file)
+    } else {
+        format!("warn    {}{what}: {}", r.file, joined(&r.warnings))
     }
-    line
 }

@@ -16,6 +16,9 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+mod class;
+mod escape;
+
 /// Go's limit on a repetition count.
 const MAX_REPEAT: i64 = 1000;
 /// Go's limit on nesting.
@@ -59,6 +62,24 @@ struct Expr {
     reps: Vec<Rep>,
     /// `(?i)`: flags for the rest of the group, not something to repeat.
     flags_only: bool,
+}
+
+impl Expr {
+    /// One atom of Go size 1 (a character, a class, an anchor).
+    fn atom(rust: String) -> Self {
+        Expr {
+            rust,
+            size: 1,
+            ..Expr::default()
+        }
+    }
+
+    /// One literal character.
+    fn literal(c: char) -> Self {
+        let mut rust = String::new();
+        push_literal(&mut rust, c);
+        Expr::atom(rust)
+    }
 }
 
 struct Parser {
@@ -230,31 +251,12 @@ impl Parser {
             return Ok(None);
         };
         self.i += 1;
-        let simple = |rust: &str| {
-            Ok(Some(Expr {
-                rust: rust.to_owned(),
-                size: 1,
-                reps: Vec::new(),
-                flags_only: false,
-            }))
-        };
         match c {
             '(' => self.group(),
             '[' => self.class().map(Some),
             '\\' => self.escape(),
-            '.' => simple("."),
-            '^' => simple("^"),
-            '$' => simple("$"),
-            _ => {
-                let mut rust = String::new();
-                push_literal(&mut rust, c);
-                Ok(Some(Expr {
-                    rust,
-                    size: 1,
-                    reps: Vec::new(),
-                    flags_only: false,
-                }))
-            }
+            '.' | '^' | '$' => Ok(Some(Expr::atom(c.to_string()))),
+            _ => Ok(Some(Expr::literal(c))),
         }
     }
 
@@ -342,269 +344,6 @@ impl Parser {
             flags_only: false,
         }))
     }
-
-    fn escape(&mut self) -> Result<Option<Expr>, String> {
-        let Some(c) = self.peek() else {
-            return Err("trailing backslash at end of expression".into());
-        };
-        let fixed = |rust: &str| {
-            Ok(Some(Expr {
-                rust: rust.to_owned(),
-                size: 1,
-                reps: Vec::new(),
-                flags_only: false,
-            }))
-        };
-        match c {
-            'A' | 'z' => {
-                self.i += 1;
-                fixed(if c == 'A' { "\\A" } else { "\\z" })
-            }
-            'b' => {
-                self.i += 1;
-                fixed("(?-u:\\b)")
-            }
-            'B' => {
-                self.i += 1;
-                fixed("(?-u:\\B)")
-            }
-            'Q' => {
-                // A literal up to `\E` or the end of the pattern; each
-                // character its own atom, so a repetition takes the last.
-                self.i += 1;
-                let tail = &self.s[self.i..];
-                let end = tail.windows(2).position(|w| w == ['\\', 'E']);
-                let lit: Vec<char> = match end {
-                    Some(e) => tail[..e].to_vec(),
-                    None => tail.to_vec(),
-                };
-                self.i += lit.len() + if end.is_some() { 2 } else { 0 };
-                let Some((&last, init)) = lit.split_last() else {
-                    return Ok(Some(Expr::default()));
-                };
-                // The characters before the last are emitted as a group of
-                // their own; the caller sees only the last as the atom.
-                let mut rust = String::new();
-                for &c in init {
-                    push_literal(&mut rust, c);
-                }
-                let mut last_rust = String::new();
-                push_literal(&mut last_rust, last);
-                if init.is_empty() {
-                    return Ok(Some(Expr {
-                        rust: last_rust,
-                        size: 1,
-                        reps: Vec::new(),
-                        flags_only: false,
-                    }));
-                }
-                // `(?:init)` then the last character inside one atom would
-                // let a repetition take them all; emit `init` then mark the
-                // last one by wrapping only it (the repetition wraps the atom).
-                Ok(Some(pending_prefix(&rust, &last_rust, init.len())))
-            }
-            'd' | 'D' | 's' | 'S' | 'w' | 'W' => {
-                self.i += 1;
-                fixed(&format!("[{}]", perl_class(c)))
-            }
-            'p' | 'P' => self.unicode_class().map(|rust| {
-                Some(Expr {
-                    rust,
-                    size: 1,
-                    reps: Vec::new(),
-                    flags_only: false,
-                })
-            }),
-            _ => {
-                let ch = self.escaped_char()?;
-                let mut rust = String::new();
-                push_literal(&mut rust, ch);
-                Ok(Some(Expr {
-                    rust,
-                    size: 1,
-                    reps: Vec::new(),
-                    flags_only: false,
-                }))
-            }
-        }
-    }
-
-    /// The character of an escape that stands for one (Go's `parseEscape`),
-    /// with the cursor on the character after the backslash.
-    fn escaped_char(&mut self) -> Result<char, String> {
-        let Some(c) = self.peek() else {
-            return Err("trailing backslash at end of expression".into());
-        };
-        self.i += 1;
-        let bad = |text: String| Err(format!("invalid escape sequence: `\\{text}`"));
-        match c {
-            '1'..='7' if !self.peek().is_some_and(|d| ('0'..='7').contains(&d)) => {
-                // A back-reference, which RE2 does not have.
-                bad(c.to_string())
-            }
-            '0'..='7' => {
-                let mut v = c.to_digit(8).unwrap_or(0);
-                for _ in 0..2 {
-                    match self.peek().and_then(|d| d.to_digit(8)) {
-                        Some(d) => {
-                            v = v * 8 + d;
-                            self.i += 1;
-                        }
-                        None => break,
-                    }
-                }
-                Ok(char::from_u32(v).unwrap_or('\0'))
-            }
-            'x' => {
-                if self.peek() == Some('{') {
-                    self.i += 1;
-                    let start = self.i;
-                    let mut v: u32 = 0;
-                    while let Some(d) = self.peek().and_then(|d| d.to_digit(16)) {
-                        v = v.saturating_mul(16).saturating_add(d);
-                        self.i += 1;
-                        if v > 0x0010_FFFF {
-                            return bad("x{...}".into());
-                        }
-                    }
-                    if self.i == start || self.peek() != Some('}') {
-                        return bad("x{...".into());
-                    }
-                    self.i += 1;
-                    return char::from_u32(v).ok_or_else(|| "invalid escape sequence".to_owned());
-                }
-                let hi = self.peek().and_then(|d| d.to_digit(16));
-                let lo = self.at(1).and_then(|d| d.to_digit(16));
-                match (hi, lo) {
-                    (Some(h), Some(l)) => {
-                        self.i += 2;
-                        Ok(char::from_u32(h * 16 + l).unwrap_or('\0'))
-                    }
-                    _ => bad("x".into()),
-                }
-            }
-            'a' => Ok('\u{7}'),
-            'f' => Ok('\u{c}'),
-            'n' => Ok('\n'),
-            'r' => Ok('\r'),
-            't' => Ok('\t'),
-            'v' => Ok('\u{b}'),
-            c if c.is_ascii() && !c.is_ascii_alphanumeric() => Ok(c),
-            c => bad(c.to_string()),
-        }
-    }
-
-    /// `\pL`, `\p{Greek}`, `\p{^Greek}`, `\PL` (cursor on `p`/`P`).
-    fn unicode_class(&mut self) -> Result<String, String> {
-        let negated_p = self.peek() == Some('P');
-        self.i += 1;
-        let name: String = match self.peek() {
-            None => return Err("invalid character class range: `\\p`".into()),
-            Some('{') => {
-                let start = self.i + 1;
-                let Some(end) = self.s[start..].iter().position(|&c| c == '}') else {
-                    return Err("invalid character class range: `\\p{`".into());
-                };
-                self.i = start + end + 1;
-                self.s[start..start + end].iter().collect()
-            }
-            Some(c) => {
-                self.i += 1;
-                c.to_string()
-            }
-        };
-        let (negated, bare) = match name.strip_prefix('^') {
-            Some(rest) => (!negated_p, rest.to_owned()),
-            None => (negated_p, name.clone()),
-        };
-        if !go_unicode_class(&bare) {
-            return Err(format!("invalid character class range: `\\p{{{name}}}`"));
-        }
-        let letter = if negated { 'P' } else { 'p' };
-        Ok(format!("\\{letter}{{{bare}}}"))
-    }
-
-    /// A bracketed class; the cursor is after `[`.
-    fn class(&mut self) -> Result<Expr, String> {
-        let mut rust = String::from("[");
-        if self.peek() == Some('^') {
-            self.i += 1;
-            rust.push('^');
-        }
-        let mut first = true;
-        loop {
-            let Some(c) = self.peek() else {
-                return Err("missing closing ]".into());
-            };
-            if c == ']' && !first {
-                self.i += 1;
-                break;
-            }
-            first = false;
-            // `[:alpha:]`
-            if c == '[' && self.at(1) == Some(':') {
-                let start = self.i + 2;
-                if let Some(end) = self.s[start..].windows(2).position(|w| w == [':', ']']) {
-                    let name: String = self.s[start..start + end].iter().collect();
-                    let bare = name.strip_prefix('^').unwrap_or(&name);
-                    if !POSIX_CLASSES.contains(&bare) {
-                        return Err(format!("invalid character class range: `[:{name}:]`"));
-                    }
-                    let _ = write!(rust, "[:{name}:]");
-                    self.i = start + end + 2;
-                    continue;
-                }
-            }
-            if c == '\\' {
-                match self.at(1) {
-                    Some(k @ ('d' | 'D' | 's' | 'S' | 'w' | 'W')) => {
-                        self.i += 2;
-                        let _ = write!(rust, "[{}]", perl_class(k));
-                        continue;
-                    }
-                    Some('p' | 'P') => {
-                        self.i += 1;
-                        let u = self.unicode_class()?;
-                        rust.push_str(&u);
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            let lo = self.class_char()?;
-            let mut hi = lo;
-            if self.peek() == Some('-') && self.at(1).is_some_and(|c| c != ']') {
-                self.i += 1;
-                hi = self.class_char()?;
-                if hi < lo {
-                    return Err(format!("invalid character class range: `{lo}-{hi}`"));
-                }
-            }
-            push_literal(&mut rust, lo);
-            if hi != lo {
-                rust.push('-');
-                push_literal(&mut rust, hi);
-            }
-        }
-        rust.push(']');
-        Ok(Expr {
-            rust,
-            size: 1,
-            reps: Vec::new(),
-            flags_only: false,
-        })
-    }
-
-    fn class_char(&mut self) -> Result<char, String> {
-        let Some(c) = self.peek() else {
-            return Err("missing closing ]".into());
-        };
-        self.i += 1;
-        if c == '\\' {
-            return self.escaped_char();
-        }
-        Ok(c)
-    }
 }
 
 /// `\Qab\E`: the literal `a` goes out before the atom `b`: one atom whose
@@ -670,43 +409,6 @@ fn repeat(atom: Expr, min: i64, max: i64, op: &str, lazy: &str) -> Result<Expr, 
         reps: vec![node],
         flags_only: false,
     })
-}
-
-/// Go's Perl classes, which are ASCII.
-fn perl_class(c: char) -> &'static str {
-    match c {
-        'd' => "0-9",
-        'D' => "^0-9",
-        's' => "\\t\\n\\x0C\\r ",
-        'S' => "^\\t\\n\\x0C\\r ",
-        'w' => "0-9A-Za-z_",
-        _ => "^0-9A-Za-z_",
-    }
-}
-
-const POSIX_CLASSES: &[&str] = &[
-    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
-    "space", "upper", "word", "xdigit",
-];
-
-/// Go's Unicode general categories.
-const CATEGORIES: &[&str] = &[
-    "C", "Cc", "Cf", "Co", "Cs", "L", "Ll", "Lm", "Lo", "Lt", "Lu", "M", "Mc", "Me", "Mn", "N",
-    "Nd", "Nl", "No", "P", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S", "Sc", "Sk", "Sm", "So",
-    "Z", "Zl", "Zp", "Zs",
-];
-
-/// Whether Go knows the Unicode class `name`: `Any`, a category, or a
-/// script written as Go's table names it (`Greek`, `Old_Italic`).
-fn go_unicode_class(name: &str) -> bool {
-    if name == "Any" || CATEGORIES.contains(&name) {
-        return true;
-    }
-    let shaped = name.split('_').all(|part| {
-        let mut cs = part.chars();
-        cs.next().is_some_and(|c| c.is_ascii_uppercase()) && cs.all(|c| c.is_ascii_alphabetic())
-    });
-    shaped && regex::Regex::new(&format!("\\p{{sc={name}}}")).is_ok()
 }
 
 #[cfg(test)]
