@@ -22,7 +22,7 @@ use crate::receipt::{
     ArtifactReceipt, PluginInfo, RECEIPTS_FILE, RECEIPTS_FORMAT, Receipts, now_rfc3339,
 };
 use crate::resolve::{Artifact, resolve};
-use crate::sync_apply::{SYNC_STATE_FILE, SyncState};
+use crate::sync_state::{SYNC_STATE_FILE, SyncState};
 
 /// Progress of an install, for a front end to render (progress bars, log
 /// lines). Called from several threads.

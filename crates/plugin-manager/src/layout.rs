@@ -322,7 +322,7 @@ impl InstallLock {
 
 /// Why [`lock_file`] did not get the lock.
 #[derive(Debug)]
-pub(crate) enum LockFailure {
+pub enum LockFailure {
     /// Another process held it for the whole wait.
     Busy {
         /// How long we waited.
@@ -336,7 +336,7 @@ pub(crate) enum LockFailure {
 /// exist), waiting up to `timeout`. The one lock of a plugin folder, taken
 /// by install, rollback and sync alike ([`Layout::lock_path`]), so that
 /// they never work on one folder at once.
-pub(crate) fn lock_file(path: &Path, timeout: Duration) -> std::result::Result<File, LockFailure> {
+pub fn lock_file(path: &Path, timeout: Duration) -> std::result::Result<File, LockFailure> {
     let file = fs::OpenOptions::new()
         .read(true)
         .write(true)

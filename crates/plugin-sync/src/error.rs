@@ -91,7 +91,7 @@ pub enum SyncError {
         detail: String,
     },
     /// Another sync or install holds the lock on this plugin folder (the
-    /// one lock both take, see [`crate::layout::Layout::lock_path`]).
+    /// one lock both take, see [`plugin_manager::Layout::lock_path`]).
     #[error("another install or sync is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
     Locked {
         /// The plugin folder.

@@ -24,35 +24,20 @@
 //! (a link to one of its generations, or a folder with install receipts) is
 //! refused: one folder has one owner.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::layout::{Current, Layout, LockFailure, lock_file};
-use crate::receipt::{RECEIPTS_FILE, Receipts};
-use crate::sync_archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
-use crate::sync_error::SyncError;
+use crate::archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
+use crate::error::SyncError;
+use plugin_manager::layout::{Current, Layout, LockFailure, lock_file};
+use plugin_manager::receipt::{RECEIPTS_FILE, Receipts};
 
-/// The hidden state file sync keeps in the plugin folder.
-pub const SYNC_STATE_FILE: &str = ".optimus-sync.json";
-
-/// What the last sync delivered: the URL, the server's ETag and the digest
-/// of each YAML plugin it wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncState {
-    /// The archive URL (without credentials).
-    pub url: String,
-    /// The server's ETag, if it sent one.
-    pub etag: Option<String>,
-    /// File name -> sha256 (hex) of each YAML plugin written.
-    pub files: BTreeMap<String, String>,
-}
+pub use plugin_manager::sync_state::{SYNC_STATE_FILE, SyncState};
 
 /// A YAML plugin found in the local folder.
 #[derive(Debug, Clone)]
@@ -332,7 +317,7 @@ fn carry_over(from: &Path, to: &Path, folders: &mut Vec<PathBuf>) -> Result<(), 
         let entry = entry.map_err(SyncError::io("listing", from))?;
         let name = entry.file_name();
         let name_s = name.to_string_lossy();
-        if name_s == SYNC_STATE_FILE || crate::sync_archive::is_yaml_plugin_file_name(&name_s) {
+        if name_s == SYNC_STATE_FILE || crate::archive::is_yaml_plugin_file_name(&name_s) {
             continue;
         }
         copy_entry(&entry.path(), &to.join(&name), folders)?;
@@ -390,7 +375,7 @@ mod tests {
         SyncState {
             url: "http://127.0.0.1:1/plugins".into(),
             etag: None,
-            files: BTreeMap::new(),
+            files: std::collections::BTreeMap::new(),
         }
     }
 

@@ -4,13 +4,13 @@
 //! Steps, each a function a test can call alone: [`ClientConfig`] (the
 //! upstream client config's `host:`) -> [`plugins_url`] -> fetch (with
 //! `If-None-Match`, retries, size cap) -> [`read_archive`] (flat names,
-//! limits, plugin-spec validation) -> [`crate::sync_apply`] (a complete new
+//! limits, plugin-spec validation) -> [`crate::apply`] (a complete new
 //! folder built beside the old one, then swapped in with one
 //! `renameat2(RENAME_EXCHANGE)`).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), plugin_manager::SyncError> {
-//! use plugin_manager::sync::{plugins_url, sync, SyncOptions};
+//! # async fn demo() -> Result<(), plugin_sync::SyncError> {
+//! use plugin_sync::client::{plugins_url, sync, SyncOptions};
 //!
 //! let url = plugins_url("localhost:9100")?; // http://localhost:9100/plugins
 //! let report = sync(&SyncOptions::new(url, ".plugins")).await?;
@@ -26,18 +26,18 @@ use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::sync_apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
-use crate::sync_archive::{ArchiveLimits, PluginFile, looks_like_zip, read_archive};
-use crate::sync_error::SyncError;
+use crate::apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
+use crate::archive::{ArchiveLimits, PluginFile, looks_like_zip, read_archive};
+use crate::error::SyncError;
 
 /// The part of an Optimus client config (`optimus.yaml`) sync reads: the
 /// server's `host`. Every other key is ignored.
 ///
 /// ```
-/// use plugin_manager::sync::ClientConfig;
+/// use plugin_sync::client::ClientConfig;
 /// let c = ClientConfig::from_yaml("version: 1\nhost: localhost:9100\nproject: {name: p}\n", "optimus.yaml")?;
 /// assert_eq!(c.host.as_deref(), Some("localhost:9100"));
-/// # Ok::<(), plugin_manager::SyncError>(())
+/// # Ok::<(), plugin_sync::SyncError>(())
 /// ```
 ///
 /// `Debug` leaves out any `user:password@` of the host.
@@ -88,11 +88,11 @@ impl ClientConfig {
 /// a URL, with `plugins` appended to its path.
 ///
 /// ```
-/// use plugin_manager::sync::plugins_url;
+/// use plugin_sync::client::plugins_url;
 /// assert_eq!(plugins_url("localhost:9100")?.as_str(), "http://localhost:9100/plugins");
 /// assert_eq!(plugins_url("https://opt.example.org/api/")?.as_str(), "https://opt.example.org/api/plugins");
 /// assert!(plugins_url("ftp://x").is_err());
-/// # Ok::<(), plugin_manager::SyncError>(())
+/// # Ok::<(), plugin_sync::SyncError>(())
 /// ```
 pub fn plugins_url(host: &str) -> Result<Url, SyncError> {
     let host = host.trim();
@@ -141,7 +141,7 @@ pub fn redact(url: &Url) -> String {
 ///
 /// ```
 /// let url = url::Url::parse("https://u:hunter2@h/plugins?sig=abc").unwrap();
-/// let opts = plugin_manager::sync::SyncOptions::new(url, ".plugins");
+/// let opts = plugin_sync::client::SyncOptions::new(url, ".plugins");
 /// let shown = format!("{opts:?}");
 /// assert!(shown.contains("https://h/plugins") && !shown.contains("hunter2") && !shown.contains("sig=abc"));
 /// ```

@@ -18,8 +18,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! let server = plugin_manager::serve::PluginServer::new(".plugins");
-//! let app = plugin_manager::serve::router(server);
+//! let server = plugin_sync::serve::PluginServer::new(".plugins");
+//! let app = plugin_sync::serve::router(server);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9100").await?;
 //! axum::serve(listener, app).await
 //! # }
@@ -37,9 +37,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::archive::{PluginArchive, PluginEntry, PluginFile, build_archive};
+use crate::error::SyncError;
 use crate::serve_set::LeftOut;
-use crate::sync_archive::{PluginArchive, PluginEntry, PluginFile, build_archive};
-use crate::sync_error::SyncError;
 
 /// The last archive built and what it was built from.
 #[derive(Debug)]

@@ -1,0 +1,3 @@
+//! plugin-sync integration tests: one test binary.
+
+mod serve_upstream;
