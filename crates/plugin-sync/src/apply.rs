@@ -23,6 +23,31 @@
 //! the one swapped; the link is not touched. A folder that install manages
 //! (a link to one of its generations, or a folder with install receipts) is
 //! refused: one folder has one owner.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use plugin_sync::apply::{apply, lock_plugin_dir, read_local, SyncState};
+//! use plugin_sync::archive::PluginFile;
+//!
+//! let root = tempfile::tempdir()?;
+//! let dir = root.path().join("plugins");
+//! let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+//! let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+//! let state = SyncState {
+//!     url: "http://h/plugins".into(),
+//!     etag: None,
+//!     files: [(file.entry.file.clone(), file.entry.sha256.clone())].into(),
+//! };
+//!
+//! let lock = lock_plugin_dir(&dir, Duration::from_secs(5))?;
+//! apply(&lock, &[file], &state, true)?;
+//! let (local, read_back) = read_local(lock.real_dir())?;
+//! assert_eq!(local[0].file, "optimus-plugin-neo.yaml");
+//! assert_eq!(read_back, Some(state));
+//! # Ok::<(), plugin_sync::SyncError>(())
+//! ```
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -119,10 +144,8 @@ pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, Syn
     let (parent, stem) = names_for(&real_dir)?;
     safe_fs::atomic::create_dir_all_durable(&parent)
         .map_err(SyncError::io("creating folder", &parent))?;
-    let layout = Layout::new(plugin_dir).map_err(|e| SyncError::Config(e.to_string()))?;
-    layout
-        .ensure_parent()
-        .map_err(|e| SyncError::State(e.to_string()))?;
+    let layout = Layout::new(plugin_dir)?;
+    layout.ensure_parent()?;
     let lock_path = layout.lock_path();
     let file = match lock_file(&lock_path, wait) {
         Ok(f) => f,

@@ -5,6 +5,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong building, serving, downloading or applying
 /// a YAML plugin archive. Each message names the server URL (without
 /// credentials), the archive entry or the local path at fault.
+///
+/// ```
+/// let err = plugin_sync::client::plugins_url("ftp://h").unwrap_err();
+/// assert!(err.is_config(), "bad usage: exit code 2 in the CLI");
+/// assert!(err.to_string().contains("only http and https"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
@@ -115,6 +121,11 @@ pub enum SyncError {
         /// recorded.
         config: String,
     },
+    /// The plugin folder's layout, shared with install, is unusable (a
+    /// path without a folder name: a config error; its parent cannot be
+    /// made: the work failed).
+    #[error(transparent)]
+    Folder(#[from] plugin_manager::Error),
     /// The plugin folder is missing (serve) or not in a usable shape.
     #[error("{0}")]
     State(String),
@@ -126,7 +137,9 @@ impl SyncError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            SyncError::Config(_) | SyncError::ManagedByInstall { .. }
+            SyncError::Config(_)
+                | SyncError::ManagedByInstall { .. }
+                | SyncError::Folder(plugin_manager::Error::Config(_))
         )
     }
 

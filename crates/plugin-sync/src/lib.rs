@@ -23,6 +23,7 @@ pub mod apply;
 pub mod archive;
 pub mod client;
 mod error;
+mod fetch;
 pub mod serve;
 pub mod serve_set;
 

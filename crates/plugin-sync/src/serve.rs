@@ -104,6 +104,17 @@ impl PluginServer {
     /// the folder changed since the last call. A missing folder is an error,
     /// and so is a folder whose plugin files all fail to load (an empty
     /// archive would make clients delete their plugins).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+    ///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n")?;
+    /// let server = plugin_sync::serve::PluginServer::new(dir.path());
+    /// let archive = server.current()?;
+    /// assert_eq!(archive.plugins.len(), 1);
+    /// assert!(std::sync::Arc::ptr_eq(&archive, &server.current()?), "unchanged folder: same archive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn current(&self) -> Result<Arc<PluginArchive>, SyncError> {
         let fp = fingerprint(&self.plugin_dir)?;
         let previous = {
