@@ -147,11 +147,11 @@ pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, Syn
     let lock = match safe_fs::publish::DirLock::acquire(&lock_path, wait) {
         Ok(l) => l,
         Err(LockError::Busy { waited, .. }) => {
-            return Err(SyncError::Locked {
+            return Err(SyncError::Folder(plugin_manager::Error::Locked {
                 plugin_dir: plugin_dir.to_path_buf(),
                 lock: lock_path,
                 waited_secs: waited.as_secs(),
-            });
+            }));
         }
         Err(LockError::Io { what, path, source }) => {
             return Err(SyncError::io(what, path)(source));
@@ -428,7 +428,10 @@ mod tests {
         let dir = root.path().join("plugins");
         let held = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
         let err = lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap_err();
-        assert!(matches!(err, SyncError::Locked { .. }), "{err}");
+        assert!(
+            matches!(err, SyncError::Folder(plugin_manager::Error::Locked { .. })),
+            "{err}"
+        );
         drop(held);
         lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap();
     }

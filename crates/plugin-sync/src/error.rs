@@ -96,17 +96,6 @@ pub enum SyncError {
         /// plugin-spec's message (one `file:line:col: problem` per line).
         detail: String,
     },
-    /// Another sync or install holds the lock on this plugin folder (the
-    /// one lock both take, see [`plugin_manager::Layout::lock_path`]).
-    #[error("another install or sync is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
-    Locked {
-        /// The plugin folder.
-        plugin_dir: PathBuf,
-        /// The lock file.
-        lock: PathBuf,
-        /// How long we waited.
-        waited_secs: u64,
-    },
     /// The plugin folder is managed by `optimus-plugin install` (it is a
     /// link to an installed generation or holds install receipts), so sync
     /// refuses it (exit code 2).
@@ -121,9 +110,10 @@ pub enum SyncError {
         /// recorded.
         config: String,
     },
-    /// The plugin folder's layout, shared with install, is unusable (a
-    /// path without a folder name: a config error; its parent cannot be
-    /// made: the work failed).
+    /// A step shared with install failed: the folder's layout is unusable
+    /// (a path without a folder name: a config error; its parent cannot be
+    /// made), or another install or sync holds the folder's lock
+    /// ([`plugin_manager::Error::Locked`], the one lock both take).
     #[error(transparent)]
     Folder(#[from] plugin_manager::Error),
     /// The plugin folder is missing (serve) or not in a usable shape.

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
+use plugin_repo::client::{ClientSettings, Proxies};
+use plugin_repo::retry::{Class, Classify, RetryPolicy, is_transient_status, parse_retry_after};
 
 use crate::archive::looks_like_zip;
 use crate::client::SyncOptions;
@@ -21,9 +22,20 @@ pub(crate) enum Fetched {
 }
 
 /// One attempt's failure: worth retrying or not.
-enum Attempt {
+enum Failure {
     Retry(Transient, Option<Duration>),
     Fail(SyncError),
+}
+
+impl Classify for Failure {
+    fn class(&self) -> Class {
+        match self {
+            Failure::Retry(_, retry_after) => Class::Transient {
+                retry_after: *retry_after,
+            },
+            Failure::Fail(_) => Class::Permanent,
+        }
+    }
 }
 
 /// A failure worth retrying, typed so the final error keeps the status
@@ -57,46 +69,36 @@ pub(crate) async fn fetch(
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     };
-    let mut builder = reqwest::Client::builder()
+    let mut settings = ClientSettings::new()
         .timeout(opts.timeout)
         .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("optimus-plugin/", env!("CARGO_PKG_VERSION")));
     if loopback {
-        builder = builder.no_proxy();
+        settings = settings.proxies(Proxies::None);
     }
-    let client = builder.build().map_err(|e| SyncError::Network {
+    let client = settings.build().map_err(|e| SyncError::Network {
         url: shown.to_owned(),
-        detail: plugin_repo::error_chain(&e.without_url()),
+        detail: e.to_string(),
     })?;
-    let mut backoff = Backoff::new(
+    let policy = RetryPolicy::new(
         Duration::from_millis(200),
         Duration::from_secs(5),
         opts.retry_budget,
-    );
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let outcome = attempt(&client, opts, shown, etag).await;
-        let (why, retry_after) = match outcome {
-            Ok(f) => return Ok(f),
-            Err(Attempt::Fail(e)) => return Err(e),
-            Err(Attempt::Retry(why, ra)) => (why, ra),
-        };
-        let delay = if attempts < opts.max_attempts.max(1) {
-            backoff.next_delay(retry_after)
-        } else {
-            None
-        };
-        match delay {
-            Some(d) => {
-                tracing::warn!(attempt = attempts, "{shown}: {why}; retrying in {d:?}");
-                tokio::time::sleep(d).await;
-            }
-            None => {
-                return Err(last_error(shown, why, attempts));
-            }
+    )
+    .with_max_attempts(opts.max_attempts.max(1));
+    let log = |failure: &Failure, number: u32, wait: Duration| {
+        if let Failure::Retry(why, _) = failure {
+            tracing::warn!(attempt = number, "{shown}: {why}; retrying in {wait:?}");
         }
-    }
+    };
+    let client = &client;
+    policy
+        .run(|_| attempt(client, opts, shown, etag), log)
+        .await
+        .map_err(|gave_up| match gave_up.last {
+            Failure::Fail(e) => e,
+            Failure::Retry(why, _) => last_error(shown, why, gave_up.attempts),
+        })
 }
 
 /// The retryable failure of the last attempt, as the final error.
@@ -124,7 +126,7 @@ async fn attempt(
     opts: &SyncOptions,
     shown: &str,
     etag: Option<&str>,
-) -> Result<Fetched, Attempt> {
+) -> Result<Fetched, Failure> {
     let mut req = client
         .get(opts.url.clone())
         .header(reqwest::header::ACCEPT, "application/zip");
@@ -132,7 +134,7 @@ async fn attempt(
         req = req.header(reqwest::header::IF_NONE_MATCH, tag);
     }
     let mut resp = req.send().await.map_err(|e| {
-        Attempt::Retry(
+        Failure::Retry(
             Transient::Network(plugin_repo::error_chain(&e.without_url())),
             None,
         )
@@ -149,7 +151,7 @@ async fn attempt(
     let retry_after = header(reqwest::header::RETRY_AFTER);
     if status == 304 {
         if etag.is_none() {
-            return Err(Attempt::Fail(SyncError::Status {
+            return Err(Failure::Fail(SyncError::Status {
                 url: shown.to_owned(),
                 status,
                 detail: " Not Modified, but no If-None-Match was sent".into(),
@@ -161,7 +163,7 @@ async fn attempt(
         let reason = resp.status().canonical_reason().unwrap_or("").to_owned();
         let excerpt = body_excerpt(&mut resp, content_type.as_deref()).await;
         if is_transient_status(status) {
-            return Err(Attempt::Retry(
+            return Err(Failure::Retry(
                 Transient::Status {
                     status,
                     detail: format!(" {reason}{excerpt}"),
@@ -169,7 +171,7 @@ async fn attempt(
                 retry_after.as_deref().and_then(parse_retry_after),
             ));
         }
-        return Err(Attempt::Fail(SyncError::Status {
+        return Err(Failure::Fail(SyncError::Status {
             url: shown.to_owned(),
             status,
             detail: format!(" {reason}{excerpt}"),
@@ -177,7 +179,7 @@ async fn attempt(
     }
     let limit = opts.limits.max_download_bytes;
     let too_large = || {
-        Attempt::Fail(SyncError::TooLarge {
+        Failure::Fail(SyncError::TooLarge {
             url: shown.to_owned(),
             limit,
         })
@@ -198,7 +200,7 @@ async fn attempt(
             }
             Ok(None) => break,
             Err(e) => {
-                return Err(Attempt::Retry(
+                return Err(Failure::Retry(
                     Transient::Network(format!(
                         "transfer broke after {} bytes: {}",
                         bytes.len(),
@@ -210,7 +212,7 @@ async fn attempt(
         }
     }
     if !looks_like_zip(&bytes) {
-        return Err(Attempt::Fail(SyncError::NotAZip {
+        return Err(Failure::Fail(SyncError::NotAZip {
             url: shown.to_owned(),
             content_type: content_type.unwrap_or_else(|| "none".into()),
             start: printable(&bytes[..bytes.len().min(40)]),
