@@ -49,7 +49,7 @@
 //! let (local, read_back) = read_local(lock.real_dir())?;
 //! assert_eq!(local[0].file, "optimus-plugin-neo.yaml");
 //! assert_eq!(read_back, Some(state));
-//! # Ok::<(), plugin_sync::SyncError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fs;
