@@ -47,7 +47,7 @@ async fn a_synced_folder_follows_the_served_one_and_keeps_its_binaries() {
         "optimus-plugin-bq.yaml",
         &plugin("bq", "0.3.2"),
     );
-    let (server, host) = start(served.path()).await;
+    let (plugin_server, host) = start(served.path()).await;
     let opts = SyncOptions::new(plugins_url(&host).expect("url"), &local);
 
     // First sync: both plugins arrive byte for byte.
@@ -71,7 +71,10 @@ async fn a_synced_folder_follows_the_served_one_and_keeps_its_binaries() {
     let again = sync(&opts).await.expect("second sync");
     assert_eq!(again.http_status, 304);
     assert!(!again.changed());
-    assert_eq!(server.stats().not_modified.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        plugin_server.stats().not_modified.load(Ordering::Relaxed),
+        1
+    );
 
     // The server's set changes: one plugin updated, one gone, one new.
     write(
