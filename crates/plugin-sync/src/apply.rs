@@ -336,18 +336,7 @@ fn copy_entry(src: &Path, dst: &Path) -> Result<(), SyncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plugin(name: &str, version: &str) -> PluginFile {
-        let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
-        );
-        PluginFile::new(
-            &format!("optimus-plugin-{name}.yaml"),
-            yaml.into_bytes(),
-            "t",
-        )
-        .unwrap()
-    }
+    use crate::archive::test_plugin as plugin;
 
     fn state() -> SyncState {
         SyncState {

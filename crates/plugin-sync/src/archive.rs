@@ -390,21 +390,24 @@ fn check_unique(files: &[PluginFile], origin: &str) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// A valid task plugin `name` at `version`, for the tests of this crate.
+#[cfg(test)]
+pub(crate) fn test_plugin(name: &str, version: &str) -> PluginFile {
+    let yaml = format!(
+        "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
+    );
+    PluginFile::new(
+        &format!("optimus-plugin-{name}.yaml"),
+        yaml.into_bytes(),
+        "test",
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plugin(name: &str, version: &str) -> PluginFile {
-        let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
-        );
-        PluginFile::new(
-            &format!("optimus-plugin-{name}.yaml"),
-            yaml.into_bytes(),
-            "test",
-        )
-        .unwrap()
-    }
+    use test_plugin as plugin;
 
     fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
