@@ -33,6 +33,7 @@ pub mod lockfile;
 pub mod plan;
 pub mod receipt;
 pub mod resolve;
+pub mod sync_state;
 pub mod verify;
 
 pub use config::{ArtifactEntry, ArtifactSource, LOCK_FILE_NAME, ManagerConfig};
@@ -48,12 +49,3 @@ pub use lockfile::{LockFile, LockedArtifact};
 pub use plan::{Action, Plan, PlanItem, decide};
 pub use receipt::{ArtifactReceipt, FileReceipt, FileStat, PluginInfo, RECEIPTS_FILE, Receipts};
 pub use verify::{VerifyReport, installed_yaml_plugins, verify};
-
-// sync / serve (YAML plugins for the CLI)
-pub mod serve;
-pub mod serve_set;
-pub mod sync;
-pub mod sync_apply;
-pub mod sync_archive;
-mod sync_error;
-pub use sync_error::SyncError;

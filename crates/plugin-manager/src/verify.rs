@@ -9,8 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::receipt::{RECEIPTS_FILE, Receipts};
-use crate::sync_apply::{SYNC_STATE_FILE, SyncState};
-use crate::sync_archive::list_yaml_plugins;
+use crate::sync_state::{SYNC_STATE_FILE, SyncState, list_yaml_plugins};
 
 /// Differences between the installed files and the receipts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -40,22 +39,12 @@ impl VerifyReport {
 /// synced YAML plugin against that state.
 pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
     let Some(receipts) = Receipts::read(plugin_dir)? else {
-        let state_path = plugin_dir.join(SYNC_STATE_FILE);
-        return match std::fs::read(&state_path) {
-            Ok(bytes) => {
-                let state: SyncState = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::State(format!(
-                        "{}: unreadable sync state: {e}",
-                        state_path.display()
-                    ))
-                })?;
-                verify_synced(plugin_dir, &state)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::State(format!(
+        return match SyncState::read(plugin_dir)? {
+            Some(state) => verify_synced(plugin_dir, &state),
+            None => Err(Error::State(format!(
                 "{} has no receipts ({RECEIPTS_FILE}) and no sync state ({SYNC_STATE_FILE}): it was made neither by optimus-plugin install nor by sync",
                 plugin_dir.display()
             ))),
-            Err(e) => Err(Error::io("reading", &state_path)(e)),
         };
     };
     let mut expected = BTreeMap::new();
@@ -129,7 +118,7 @@ fn verify_synced(plugin_dir: &Path, state: &SyncState) -> Result<VerifyReport> {
             report.changed.push(file.clone());
         }
     }
-    for (file, _) in list_yaml_plugins(plugin_dir).map_err(|e| Error::State(e.to_string()))? {
+    for (file, _) in list_yaml_plugins(plugin_dir).map_err(Error::io("listing", plugin_dir))? {
         if !state.files.contains_key(&file) {
             report.extra.push(file);
         }

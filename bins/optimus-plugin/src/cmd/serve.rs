@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use plugin_manager::serve::{PluginServer, run_until};
+use plugin_sync::serve::{PluginServer, run_until};
 
 use crate::cli::{Global, Output, UsageError};
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use plugin_manager::SyncError;
-use plugin_manager::sync::{ClientConfig, SyncOptions, SyncReport, plugins_url, sync};
+use plugin_sync::SyncError;
+use plugin_sync::client::{ClientConfig, SyncOptions, SyncReport, plugins_url, sync};
 
 use crate::cli::{Global, Output, UsageError};
 
@@ -56,7 +56,7 @@ pub struct Args {
         long,
         env = "OPTIMUS_SYNC_MAX_BYTES",
         value_name = "BYTES",
-        default_value_t = plugin_manager::sync_archive::ArchiveLimits::default().max_download_bytes
+        default_value_t = plugin_sync::archive::ArchiveLimits::default().max_download_bytes
     )]
     max_bytes: u64,
 }

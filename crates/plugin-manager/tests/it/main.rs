@@ -1,3 +1,2 @@
-//! plugin-manager integration tests: one test binary.
-
-mod serve_upstream;
+//! plugin-manager integration tests: one test binary (the sync and serve
+//! tests moved to plugin-sync with their code).

@@ -23,36 +23,50 @@
 //! the one swapped; the link is not touched. A folder that install manages
 //! (a link to one of its generations, or a folder with install receipts) is
 //! refused: one folder has one owner.
+//!
+//! The lock, the staging folder, the flush and the switch are the steps of
+//! [`safe_fs::publish`], the one way install and sync publish a folder.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use plugin_sync::apply::{apply, lock_plugin_dir, read_local, SyncState};
+//! use plugin_sync::archive::PluginFile;
+//!
+//! let root = tempfile::tempdir()?;
+//! let dir = root.path().join("plugins");
+//! let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+//! let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+//! let state = SyncState {
+//!     url: "http://h/plugins".into(),
+//!     etag: None,
+//!     files: [(file.entry.file.clone(), file.entry.sha256.clone())].into(),
+//! };
+//!
+//! let lock = lock_plugin_dir(&dir, Duration::from_secs(5))?;
+//! apply(&lock, &[file], &state, true)?;
+//! let (local, read_back) = read_local(lock.real_dir())?;
+//! assert_eq!(local[0].file, "optimus-plugin-neo.yaml");
+//! assert_eq!(read_back, Some(state));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use safe_fs::publish::{Durability, LockError, PublishError, Target};
 use sha2::{Digest, Sha256};
 
-use crate::layout::{Current, Layout, LockFailure, lock_file};
-use crate::receipt::{RECEIPTS_FILE, Receipts};
-use crate::sync_archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
-use crate::sync_error::SyncError;
+use crate::archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
+use crate::error::SyncError;
+use plugin_manager::layout::{Current, Layout};
+use plugin_manager::receipt::{RECEIPTS_FILE, Receipts};
 
-/// The hidden state file sync keeps in the plugin folder.
-pub const SYNC_STATE_FILE: &str = ".optimus-sync.json";
-
-/// What the last sync delivered: the URL, the server's ETag and the digest
-/// of each YAML plugin it wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncState {
-    /// The archive URL (without credentials).
-    pub url: String,
-    /// The server's ETag, if it sent one.
-    pub etag: Option<String>,
-    /// File name -> sha256 (hex) of each YAML plugin written.
-    pub files: BTreeMap<String, String>,
-}
+pub use plugin_manager::sync_state::{SYNC_STATE_FILE, SyncState};
 
 /// A YAML plugin found in the local folder.
 #[derive(Debug, Clone)]
@@ -90,28 +104,20 @@ impl LocalPlugin {
 /// The exclusive lock on a plugin folder for the time of one sync.
 #[derive(Debug)]
 pub struct DirLock {
-    _file: File,
-    real_dir: PathBuf,
+    _lock: safe_fs::publish::DirLock,
+    target: Target,
     exists: bool,
 }
 
 impl DirLock {
     /// The folder's real path (links resolved).
     pub fn real_dir(&self) -> &Path {
-        &self.real_dir
+        self.target.path()
     }
 }
 
-fn names_for(real_dir: &Path) -> Result<(PathBuf, String), SyncError> {
-    let parent = real_dir
-        .parent()
-        .ok_or_else(|| SyncError::State(format!("{} has no parent folder", real_dir.display())))?;
-    let stem = real_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| SyncError::State(format!("{} has no name", real_dir.display())))?;
-    Ok((parent.to_path_buf(), stem))
-}
+/// The tag of sync's hidden staging folders, `.<dir>.sync-XXXX`.
+const STAGING_TAG: &str = "sync";
 
 /// Resolves `plugin_dir` (absolute), takes the folder's lock (the one
 /// install takes too, `.<name>.lock` beside `plugin_dir` as given; waiting
@@ -131,30 +137,34 @@ pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, Syn
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (plugin_dir.to_path_buf(), false),
         Err(e) => return Err(SyncError::io("resolving", plugin_dir)(e)),
     };
-    let (parent, stem) = names_for(&real_dir)?;
-    safe_fs::atomic::create_dir_all_durable(&parent)
-        .map_err(SyncError::io("creating folder", &parent))?;
-    let layout = Layout::new(plugin_dir).map_err(|e| SyncError::Config(e.to_string()))?;
-    layout
+    let target = Target::new(&real_dir).map_err(SyncError::io("resolving", &real_dir))?;
+    target
         .ensure_parent()
-        .map_err(|e| SyncError::State(e.to_string()))?;
+        .map_err(SyncError::io("creating folder", target.parent()))?;
+    let layout = Layout::new(plugin_dir)?;
+    layout.ensure_parent()?;
     let lock_path = layout.lock_path();
-    let file = match lock_file(&lock_path, wait) {
-        Ok(f) => f,
-        Err(LockFailure::Busy { waited_secs }) => {
-            return Err(SyncError::Locked {
+    let lock = match safe_fs::publish::DirLock::acquire(&lock_path, wait) {
+        Ok(l) => l,
+        Err(LockError::Busy { waited, .. }) => {
+            return Err(SyncError::Folder(plugin_manager::Error::Locked {
                 plugin_dir: plugin_dir.to_path_buf(),
                 lock: lock_path,
-                waited_secs,
-            });
+                waited_secs: waited.as_secs(),
+            }));
         }
-        Err(LockFailure::Io(what, e)) => return Err(SyncError::io(what, &lock_path)(e)),
+        Err(LockError::Io { what, path, source }) => {
+            return Err(SyncError::io(what, path)(source));
+        }
+        Err(e) => return Err(SyncError::State(e.to_string())),
     };
     refuse_install_managed(&layout, &real_dir)?;
-    remove_leftovers(&parent, &stem);
+    // Best effort: a leftover that cannot be removed now is retried next
+    // time and never seen by readers of the plugin folder.
+    let _ = target.remove_leftovers(&[STAGING_TAG]);
     Ok(DirLock {
-        _file: file,
-        real_dir,
+        _lock: lock,
+        target,
         exists,
     })
 }
@@ -182,25 +192,6 @@ fn refuse_install_managed(layout: &Layout, real_dir: &Path) -> Result<(), SyncEr
         plugin_dir: layout.plugin_dir().to_path_buf(),
         config,
     })
-}
-
-fn staging_prefix(stem: &str) -> String {
-    format!(".{stem}.sync-")
-}
-
-/// Best effort: a leftover that cannot be removed now is retried next time
-/// and never seen by readers of the plugin folder.
-fn remove_leftovers(parent: &Path, stem: &str) {
-    let prefix = staging_prefix(stem);
-    let Ok(rd) = fs::read_dir(parent) else { return };
-    for entry in rd.flatten() {
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with(&prefix)
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-        {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 /// The YAML plugins in the folder and the state of the last sync (absent
@@ -232,25 +223,25 @@ pub fn apply(
 ) -> Result<(), SyncError> {
     let state_json = serde_json::to_vec_pretty(state)
         .map_err(|e| SyncError::State(format!("cannot encode the sync state: {e}")))?;
-    let real_dir = &lock.real_dir;
+    let real_dir = lock.target.path();
     if !changed && lock.exists {
         let path = real_dir.join(SYNC_STATE_FILE);
         return safe_fs::atomic::write_file(&path, &state_json)
             .map_err(SyncError::io("writing", &path));
     }
-    let (parent, stem) = names_for(real_dir)?;
-    let staging = tempfile::Builder::new()
-        .prefix(&staging_prefix(&stem))
-        .tempdir_in(&parent)
-        .map_err(SyncError::io("creating staging folder in", &parent))?;
+    // The staging folder `.<dir>.sync-XXXX` is removed on any error before
+    // the switch; its flush is opened before anything is written, so the
+    // one `syncfs` before the switch reports a write-back error of any file.
+    let staging = lock
+        .target
+        .stage(STAGING_TAG, Durability::SyncFs)
+        .map_err(SyncError::io(
+            "creating staging folder in",
+            lock.target.parent(),
+        ))?;
     let new_dir = staging.path();
-    // Opened before anything is written, so that the `syncfs` below reports
-    // a write-back error of any file staged after this point.
-    let flush =
-        safe_fs::atomic::FsFlush::open(new_dir).map_err(SyncError::io("opening", new_dir))?;
-    let mut sub_folders = Vec::new();
     if lock.exists {
-        carry_over(real_dir, new_dir, &mut sub_folders)?;
+        carry_over(real_dir, new_dir)?;
         let perms = fs::metadata(real_dir)
             .map_err(SyncError::io("reading", real_dir))?
             .permissions();
@@ -263,26 +254,24 @@ pub fn apply(
         write_new(&new_dir.join(&f.entry.file), &f.contents, 0o644)?;
     }
     write_new(&new_dir.join(SYNC_STATE_FILE), &state_json, 0o644)?;
-    make_durable(&flush, new_dir, &sub_folders)?;
-    drop(flush);
 
-    // From here the staging folder must not be removed by the guard: after
-    // the swap it holds the old set.
-    let staged = staging.keep();
-    match safe_fs::atomic::publish_dir(&staged, real_dir) {
-        Ok(Some(old)) => {
-            let _ = fs::remove_dir_all(old);
-            Ok(())
-        }
-        Ok(None) => Ok(()),
+    match staging.publish() {
+        // The new set is live; an old copy left behind is removed by the
+        // next sync, under the lock.
+        Ok(_) | Err(PublishError::RemoveOld { .. }) => Ok(()),
+        Err(PublishError::Flush { staging, source }) => Err(SyncError::Io {
+            what: "flushing to disk",
+            path: staging,
+            source,
+        }),
         Err(e) => {
-            let _ = fs::remove_dir_all(&staged);
-            let hint = match e.raw_os_error() {
+            let source = e.into_io_error();
+            let hint = match source.raw_os_error() {
                 Some(16 | 18) => " (is it a mount point? sync into a folder inside it)",
                 _ => "",
             };
             Err(SyncError::State(format!(
-                "cannot switch {} to the new plugin set: {e}{hint}",
+                "cannot switch {} to the new plugin set: {source}{hint}",
                 real_dir.display()
             )))
         }
@@ -290,7 +279,7 @@ pub fn apply(
 }
 
 /// Creates `path` with `contents` and `mode`. Not flushed here: the whole
-/// staging folder is made durable at once by [`make_durable`].
+/// staging folder is made durable at once when it is published.
 fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), SyncError> {
     let mut f = safe_fs::atomic::create_new(path).map_err(SyncError::io("creating", path))?;
     f.write_all(contents)
@@ -298,49 +287,24 @@ fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), SyncError> {
         .map_err(SyncError::io("writing", path))
 }
 
-/// Puts everything staged under `new_dir` (open as `flush`) on disk before
-/// the swap: one `syncfs` of its file system writes and waits for the data
-/// and inodes of every file written, copied or linked there (and, since
-/// Linux 5.8, reports a write-back error of any of them that happened after
-/// `flush` was opened); then each folder is `fsync`ed, children before their
-/// parents and `new_dir` last, so their entries are durable whatever the
-/// file system does on `syncfs`.
-fn make_durable(
-    flush: &safe_fs::atomic::FsFlush,
-    new_dir: &Path,
-    sub_folders: &[PathBuf],
-) -> Result<(), SyncError> {
-    flush
-        .sync_fs()
-        .map_err(SyncError::io("flushing to disk", new_dir))?;
-    for folder in sub_folders.iter().rev() {
-        safe_fs::atomic::fsync_dir(folder).map_err(SyncError::io("syncing", folder))?;
-    }
-    flush
-        .dir()
-        .sync_all()
-        .map_err(SyncError::io("syncing", new_dir))
-}
-
 /// Recreates every entry of `from` except YAML plugins and the sync state
 /// in `to`: hard links for files, copies where linking fails, links and
-/// folders recreated. Each folder created is pushed to `folders` (parents
-/// before children) for [`make_durable`].
-fn carry_over(from: &Path, to: &Path, folders: &mut Vec<PathBuf>) -> Result<(), SyncError> {
+/// folders recreated.
+fn carry_over(from: &Path, to: &Path) -> Result<(), SyncError> {
     let rd = fs::read_dir(from).map_err(SyncError::io("listing", from))?;
     for entry in rd {
         let entry = entry.map_err(SyncError::io("listing", from))?;
         let name = entry.file_name();
         let name_s = name.to_string_lossy();
-        if name_s == SYNC_STATE_FILE || crate::sync_archive::is_yaml_plugin_file_name(&name_s) {
+        if name_s == SYNC_STATE_FILE || crate::archive::is_yaml_plugin_file_name(&name_s) {
             continue;
         }
-        copy_entry(&entry.path(), &to.join(&name), folders)?;
+        copy_entry(&entry.path(), &to.join(&name))?;
     }
     Ok(())
 }
 
-fn copy_entry(src: &Path, dst: &Path, folders: &mut Vec<PathBuf>) -> Result<(), SyncError> {
+fn copy_entry(src: &Path, dst: &Path) -> Result<(), SyncError> {
     let meta = fs::symlink_metadata(src).map_err(SyncError::io("reading", src))?;
     let ft = meta.file_type();
     if ft.is_symlink() {
@@ -348,11 +312,10 @@ fn copy_entry(src: &Path, dst: &Path, folders: &mut Vec<PathBuf>) -> Result<(), 
         std::os::unix::fs::symlink(target, dst).map_err(SyncError::io("creating link", dst))
     } else if ft.is_dir() {
         fs::create_dir(dst).map_err(SyncError::io("creating folder", dst))?;
-        folders.push(dst.to_path_buf());
         let rd = fs::read_dir(src).map_err(SyncError::io("listing", src))?;
         for entry in rd {
             let entry = entry.map_err(SyncError::io("listing", src))?;
-            copy_entry(&entry.path(), &dst.join(entry.file_name()), folders)?;
+            copy_entry(&entry.path(), &dst.join(entry.file_name()))?;
         }
         fs::set_permissions(dst, meta.permissions()).map_err(SyncError::io("setting mode of", dst))
     } else if ft.is_file() {
@@ -373,24 +336,13 @@ fn copy_entry(src: &Path, dst: &Path, folders: &mut Vec<PathBuf>) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plugin(name: &str, version: &str) -> PluginFile {
-        let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
-        );
-        PluginFile::new(
-            &format!("optimus-plugin-{name}.yaml"),
-            yaml.into_bytes(),
-            "t",
-        )
-        .unwrap()
-    }
+    use crate::archive::test_plugin as plugin;
 
     fn state() -> SyncState {
         SyncState {
             url: "http://127.0.0.1:1/plugins".into(),
             etag: None,
-            files: BTreeMap::new(),
+            files: std::collections::BTreeMap::new(),
         }
     }
 
@@ -465,7 +417,10 @@ mod tests {
         let dir = root.path().join("plugins");
         let held = lock_plugin_dir(&dir, Duration::from_secs(1)).unwrap();
         let err = lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap_err();
-        assert!(matches!(err, SyncError::Locked { .. }), "{err}");
+        assert!(
+            matches!(err, SyncError::Folder(plugin_manager::Error::Locked { .. })),
+            "{err}"
+        );
         drop(held);
         lock_plugin_dir(&dir, Duration::from_millis(100)).unwrap();
     }

@@ -18,8 +18,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! let server = plugin_manager::serve::PluginServer::new(".plugins");
-//! let app = plugin_manager::serve::router(server);
+//! let server = plugin_sync::serve::PluginServer::new(".plugins");
+//! let app = plugin_sync::serve::router(server);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9100").await?;
 //! axum::serve(listener, app).await
 //! # }
@@ -37,9 +37,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::archive::{PluginArchive, PluginEntry, PluginFile, build_archive};
+use crate::error::SyncError;
 use crate::serve_set::LeftOut;
-use crate::sync_archive::{PluginArchive, PluginEntry, PluginFile, build_archive};
-use crate::sync_error::SyncError;
 
 /// The last archive built and what it was built from.
 #[derive(Debug)]
@@ -104,6 +104,17 @@ impl PluginServer {
     /// the folder changed since the last call. A missing folder is an error,
     /// and so is a folder whose plugin files all fail to load (an empty
     /// archive would make clients delete their plugins).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+    ///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n")?;
+    /// let server = plugin_sync::serve::PluginServer::new(dir.path());
+    /// let archive = server.current()?;
+    /// assert_eq!(archive.plugins.len(), 1);
+    /// assert!(std::sync::Arc::ptr_eq(&archive, &server.current()?), "unchanged folder: same archive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn current(&self) -> Result<Arc<PluginArchive>, SyncError> {
         let fp = fingerprint(&self.plugin_dir)?;
         let previous = {

@@ -4,7 +4,7 @@
 //! files within size limits.
 //!
 //! ```
-//! use plugin_manager::sync_archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+//! use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
 //!
 //! let yaml = "name: bq2bq\nplugintype: task\npluginversion: 0.3.2\nimage: example/bq2bq:0.3.2\nentrypoint:\n  script: run\n";
 //! let file = PluginFile::new("optimus-plugin-bq2bq.yaml", yaml.as_bytes().to_vec(), "example")?;
@@ -14,7 +14,7 @@
 //! let back = read_archive(&archive.zip, &ArchiveLimits::default(), "example")?;
 //! assert_eq!(back[0].entry.name, "bq2bq");
 //! assert_eq!(back[0].contents.as_ref(), yaml.as_bytes());
-//! # Ok::<(), plugin_manager::SyncError>(())
+//! # Ok::<(), plugin_sync::SyncError>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use crate::sync_error::SyncError;
+use crate::error::SyncError;
 
 /// File names of YAML plugins start with this.
 pub const YAML_PLUGIN_PREFIX: &str = plugin_spec::files::FILE_PREFIX;
@@ -38,7 +38,7 @@ pub const YAML_PLUGIN_SUFFIX: &str = plugin_spec::files::FILE_SUFFIX;
 /// Whether `name` is a flat YAML plugin file name (`optimus-plugin-<x>.yaml`).
 ///
 /// ```
-/// use plugin_manager::sync_archive::is_yaml_plugin_file_name;
+/// use plugin_sync::archive::is_yaml_plugin_file_name;
 /// assert!(is_yaml_plugin_file_name("optimus-plugin-neo.yaml"));
 /// assert!(!is_yaml_plugin_file_name("optimus-neo_linux_amd64"));
 /// assert!(!is_yaml_plugin_file_name("sub/optimus-plugin-neo.yaml"));
@@ -234,23 +234,7 @@ pub fn archive_plugin_dir(dir: &Path) -> Result<PluginArchive, SyncError> {
 pub(crate) fn list_yaml_plugins(
     dir: &Path,
 ) -> Result<Vec<(String, std::path::PathBuf)>, SyncError> {
-    let rd = std::fs::read_dir(dir).map_err(SyncError::io("listing", dir))?;
-    let mut out = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(SyncError::io("listing", dir))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        if !is_yaml_plugin_file_name(&name) {
-            continue;
-        }
-        let path = entry.path();
-        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-            out.push((name, path));
-        }
-    }
-    out.sort();
-    Ok(out)
+    plugin_manager::sync_state::list_yaml_plugins(dir).map_err(SyncError::io("listing", dir))
 }
 
 /// Limits applied to a downloaded archive. A zip bomb (huge expansion,
@@ -406,21 +390,24 @@ fn check_unique(files: &[PluginFile], origin: &str) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// A valid task plugin `name` at `version`, for the tests of this crate.
+#[cfg(test)]
+pub(crate) fn test_plugin(name: &str, version: &str) -> PluginFile {
+    let yaml = format!(
+        "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
+    );
+    PluginFile::new(
+        &format!("optimus-plugin-{name}.yaml"),
+        yaml.into_bytes(),
+        "test",
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plugin(name: &str, version: &str) -> PluginFile {
-        let yaml = format!(
-            "name: {name}\nplugintype: task\npluginversion: {version}\nimage: example/{name}:{version}\nentrypoint:\n  script: run\n"
-        );
-        PluginFile::new(
-            &format!("optimus-plugin-{name}.yaml"),
-            yaml.into_bytes(),
-            "test",
-        )
-        .unwrap()
-    }
+    use test_plugin as plugin;
 
     fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));

@@ -15,7 +15,7 @@
 //! std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
 //!     "Name: neo\nVersion: 1.0.0\nImage: example/neo:1\nEntrypoint:\n  Script: neo run\n")?;
 //! std::fs::write(dir.path().join("optimus-plugin-bad.yaml"), "name: [\n")?;
-//! let set = plugin_manager::serve_set::collect(dir.path(), &[])?;
+//! let set = plugin_sync::serve_set::collect(dir.path(), &[])?;
 //! assert_eq!(set.files.len(), 1);
 //! let served = std::str::from_utf8(&set.files[0].contents).unwrap();
 //! let back = plugin_spec::check_str(served, "served.yaml")?;
@@ -29,8 +29,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::sync_archive::PluginFile;
-use crate::sync_error::SyncError;
+use crate::archive::PluginFile;
+use crate::error::SyncError;
 
 /// A file of the folder that is not served as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,7 +122,7 @@ pub fn collect(dir: &Path, previous: &[PluginFile]) -> Result<ServedSet, SyncErr
 fn plugin_file(file: &str, bytes: Vec<u8>, name: String, version: String) -> PluginFile {
     use sha2::Digest as _;
     PluginFile {
-        entry: crate::sync_archive::PluginEntry {
+        entry: crate::archive::PluginEntry {
             file: file.to_owned(),
             name,
             version,

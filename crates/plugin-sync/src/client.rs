@@ -4,13 +4,13 @@
 //! Steps, each a function a test can call alone: [`ClientConfig`] (the
 //! upstream client config's `host:`) -> [`plugins_url`] -> fetch (with
 //! `If-None-Match`, retries, size cap) -> [`read_archive`] (flat names,
-//! limits, plugin-spec validation) -> [`crate::sync_apply`] (a complete new
+//! limits, plugin-spec validation) -> [`crate::apply`] (a complete new
 //! folder built beside the old one, then swapped in with one
 //! `renameat2(RENAME_EXCHANGE)`).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), plugin_manager::SyncError> {
-//! use plugin_manager::sync::{plugins_url, sync, SyncOptions};
+//! # async fn demo() -> Result<(), plugin_sync::SyncError> {
+//! use plugin_sync::client::{plugins_url, sync, SyncOptions};
 //!
 //! let url = plugins_url("localhost:9100")?; // http://localhost:9100/plugins
 //! let report = sync(&SyncOptions::new(url, ".plugins")).await?;
@@ -22,22 +22,22 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use plugin_repo::retry::{Backoff, is_transient_status, parse_retry_after};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::sync_apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
-use crate::sync_archive::{ArchiveLimits, PluginFile, looks_like_zip, read_archive};
-use crate::sync_error::SyncError;
+use crate::apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
+use crate::archive::{ArchiveLimits, PluginFile, read_archive};
+use crate::error::SyncError;
+use crate::fetch::{Fetched, fetch};
 
 /// The part of an Optimus client config (`optimus.yaml`) sync reads: the
 /// server's `host`. Every other key is ignored.
 ///
 /// ```
-/// use plugin_manager::sync::ClientConfig;
+/// use plugin_sync::client::ClientConfig;
 /// let c = ClientConfig::from_yaml("version: 1\nhost: localhost:9100\nproject: {name: p}\n", "optimus.yaml")?;
 /// assert_eq!(c.host.as_deref(), Some("localhost:9100"));
-/// # Ok::<(), plugin_manager::SyncError>(())
+/// # Ok::<(), plugin_sync::SyncError>(())
 /// ```
 ///
 /// `Debug` leaves out any `user:password@` of the host.
@@ -88,11 +88,11 @@ impl ClientConfig {
 /// a URL, with `plugins` appended to its path.
 ///
 /// ```
-/// use plugin_manager::sync::plugins_url;
+/// use plugin_sync::client::plugins_url;
 /// assert_eq!(plugins_url("localhost:9100")?.as_str(), "http://localhost:9100/plugins");
 /// assert_eq!(plugins_url("https://opt.example.org/api/")?.as_str(), "https://opt.example.org/api/plugins");
 /// assert!(plugins_url("ftp://x").is_err());
-/// # Ok::<(), plugin_manager::SyncError>(())
+/// # Ok::<(), plugin_sync::SyncError>(())
 /// ```
 pub fn plugins_url(host: &str) -> Result<Url, SyncError> {
     let host = host.trim();
@@ -141,7 +141,7 @@ pub fn redact(url: &Url) -> String {
 ///
 /// ```
 /// let url = url::Url::parse("https://u:hunter2@h/plugins?sig=abc").unwrap();
-/// let opts = plugin_manager::sync::SyncOptions::new(url, ".plugins");
+/// let opts = plugin_sync::client::SyncOptions::new(url, ".plugins");
 /// let shown = format!("{opts:?}");
 /// assert!(shown.contains("https://h/plugins") && !shown.contains("hunter2") && !shown.contains("sig=abc"));
 /// ```
@@ -389,218 +389,6 @@ fn diff(
         })
         .collect();
     (added, updated, removed, unchanged)
-}
-
-enum Fetched {
-    NotModified,
-    Body {
-        bytes: Vec<u8>,
-        etag: Option<String>,
-    },
-}
-
-/// One attempt's failure: worth retrying or not.
-enum Attempt {
-    Retry(String, Option<Duration>),
-    Fail(SyncError),
-}
-
-async fn fetch(opts: &SyncOptions, shown: &str, etag: Option<&str>) -> Result<Fetched, SyncError> {
-    let loopback = match opts.url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    let mut builder = reqwest::Client::builder()
-        .timeout(opts.timeout)
-        .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("optimus-plugin/", env!("CARGO_PKG_VERSION")));
-    if loopback {
-        builder = builder.no_proxy();
-    }
-    let client = builder.build().map_err(|e| SyncError::Network {
-        url: shown.to_owned(),
-        detail: plugin_repo::error_chain(&e.without_url()),
-    })?;
-    let mut backoff = Backoff::new(
-        Duration::from_millis(200),
-        Duration::from_secs(5),
-        opts.retry_budget,
-    );
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let outcome = attempt(&client, opts, shown, etag).await;
-        let (why, retry_after) = match outcome {
-            Ok(f) => return Ok(f),
-            Err(Attempt::Fail(e)) => return Err(e),
-            Err(Attempt::Retry(why, ra)) => (why, ra),
-        };
-        let delay = if attempts < opts.max_attempts.max(1) {
-            backoff.next_delay(retry_after)
-        } else {
-            None
-        };
-        match delay {
-            Some(d) => {
-                tracing::warn!(attempt = attempts, "{shown}: {why}; retrying in {d:?}");
-                tokio::time::sleep(d).await;
-            }
-            None => {
-                return Err(last_error(shown, &why, attempts));
-            }
-        }
-    }
-}
-
-/// The retryable failure of the last attempt, as the final error.
-fn last_error(shown: &str, why: &str, attempts: u32) -> SyncError {
-    let tries = if attempts == 1 {
-        "1 attempt".to_owned()
-    } else {
-        format!("{attempts} attempts")
-    };
-    match why.strip_prefix("HTTP ").and_then(|r| r.split_once(' ')) {
-        Some((code, rest)) if code.parse::<u16>().is_ok() => SyncError::Status {
-            url: shown.to_owned(),
-            status: code.parse().unwrap_or(0),
-            detail: format!(" {rest} (after {tries})"),
-        },
-        _ => SyncError::Network {
-            url: shown.to_owned(),
-            detail: format!("{why} (after {tries})"),
-        },
-    }
-}
-
-async fn attempt(
-    client: &reqwest::Client,
-    opts: &SyncOptions,
-    shown: &str,
-    etag: Option<&str>,
-) -> Result<Fetched, Attempt> {
-    let mut req = client
-        .get(opts.url.clone())
-        .header(reqwest::header::ACCEPT, "application/zip");
-    if let Some(tag) = etag {
-        req = req.header(reqwest::header::IF_NONE_MATCH, tag);
-    }
-    let mut resp = req
-        .send()
-        .await
-        .map_err(|e| Attempt::Retry(plugin_repo::error_chain(&e.without_url()), None))?;
-    let status = resp.status().as_u16();
-    let header = |name: reqwest::header::HeaderName| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    let new_etag = header(reqwest::header::ETAG);
-    let retry_after = header(reqwest::header::RETRY_AFTER);
-    if status == 304 {
-        if etag.is_none() {
-            return Err(Attempt::Fail(SyncError::Status {
-                url: shown.to_owned(),
-                status,
-                detail: " Not Modified, but no If-None-Match was sent".into(),
-            }));
-        }
-        return Ok(Fetched::NotModified);
-    }
-    if status != 200 {
-        let reason = resp.status().canonical_reason().unwrap_or("").to_owned();
-        let excerpt = body_excerpt(&mut resp, content_type.as_deref()).await;
-        let what = format!("HTTP {status} {reason}{excerpt}");
-        if is_transient_status(status) {
-            return Err(Attempt::Retry(
-                what,
-                retry_after.as_deref().and_then(parse_retry_after),
-            ));
-        }
-        return Err(Attempt::Fail(SyncError::Status {
-            url: shown.to_owned(),
-            status,
-            detail: format!(" {reason}{excerpt}"),
-        }));
-    }
-    let limit = opts.limits.max_download_bytes;
-    let too_large = || {
-        Attempt::Fail(SyncError::TooLarge {
-            url: shown.to_owned(),
-            limit,
-        })
-    };
-    if resp.content_length().is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(
-        usize::try_from(resp.content_length().unwrap_or(0).min(limit)).unwrap_or(0),
-    );
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if (bytes.len() + chunk.len()) as u64 > limit {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return Err(Attempt::Retry(
-                    format!(
-                        "transfer broke after {} bytes: {}",
-                        bytes.len(),
-                        plugin_repo::error_chain(&e.without_url())
-                    ),
-                    None,
-                ));
-            }
-        }
-    }
-    if !looks_like_zip(&bytes) {
-        return Err(Attempt::Fail(SyncError::NotAZip {
-            url: shown.to_owned(),
-            content_type: content_type.unwrap_or_else(|| "none".into()),
-            start: printable(&bytes[..bytes.len().min(40)]),
-        }));
-    }
-    Ok(Fetched::Body {
-        bytes,
-        etag: new_etag,
-    })
-}
-
-/// `": <first 200 printable characters>"` of a text error body, else "".
-async fn body_excerpt(resp: &mut reqwest::Response, content_type: Option<&str>) -> String {
-    let texty = content_type.is_some_and(|c| c.starts_with("text/") || c.contains("json"));
-    if !texty {
-        return String::new();
-    }
-    let mut buf = Vec::new();
-    while buf.len() < 200 {
-        match resp.chunk().await {
-            Ok(Some(c)) => buf.extend_from_slice(&c),
-            _ => break,
-        }
-    }
-    let text = printable(&buf[..buf.len().min(200)]);
-    let text = text.trim();
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {text}")
-    }
-}
-
-/// Bytes as text with control characters replaced, for messages.
-fn printable(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

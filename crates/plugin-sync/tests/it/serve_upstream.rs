@@ -151,13 +151,13 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 async fn start(dir: &Path) -> String {
-    let server = plugin_manager::serve::PluginServer::new(dir);
+    let server = plugin_sync::serve::PluginServer::new(dir);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        let _ = axum::serve(listener, plugin_manager::serve::router(server)).await;
+        let _ = axum::serve(listener, plugin_sync::serve::router(server)).await;
     });
     format!("http://{addr}")
 }

@@ -5,6 +5,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong building, serving, downloading or applying
 /// a YAML plugin archive. Each message names the server URL (without
 /// credentials), the archive entry or the local path at fault.
+///
+/// ```
+/// let err = plugin_sync::client::plugins_url("ftp://h").unwrap_err();
+/// assert!(err.is_config(), "bad usage: exit code 2 in the CLI");
+/// assert!(err.to_string().contains("only http and https"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
@@ -90,17 +96,6 @@ pub enum SyncError {
         /// plugin-spec's message (one `file:line:col: problem` per line).
         detail: String,
     },
-    /// Another sync or install holds the lock on this plugin folder (the
-    /// one lock both take, see [`crate::layout::Layout::lock_path`]).
-    #[error("another install or sync is running on {} (lock file {}); gave up after {waited_secs} s", plugin_dir.display(), lock.display())]
-    Locked {
-        /// The plugin folder.
-        plugin_dir: PathBuf,
-        /// The lock file.
-        lock: PathBuf,
-        /// How long we waited.
-        waited_secs: u64,
-    },
     /// The plugin folder is managed by `optimus-plugin install` (it is a
     /// link to an installed generation or holds install receipts), so sync
     /// refuses it (exit code 2).
@@ -115,6 +110,12 @@ pub enum SyncError {
         /// recorded.
         config: String,
     },
+    /// A step shared with install failed: the folder's layout is unusable
+    /// (a path without a folder name: a config error; its parent cannot be
+    /// made), or another install or sync holds the folder's lock
+    /// ([`plugin_manager::Error::Locked`], the one lock both take).
+    #[error(transparent)]
+    Folder(#[from] plugin_manager::Error),
     /// The plugin folder is missing (serve) or not in a usable shape.
     #[error("{0}")]
     State(String),
@@ -126,7 +127,9 @@ impl SyncError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            SyncError::Config(_) | SyncError::ManagedByInstall { .. }
+            SyncError::Config(_)
+                | SyncError::ManagedByInstall { .. }
+                | SyncError::Folder(plugin_manager::Error::Config(_))
         )
     }
 
