@@ -154,13 +154,13 @@ fn validate_plugins(root: &Path, r: &ArtifactReceipt) -> Result<Vec<PluginInfo>>
         let text = std::fs::read_to_string(&path).map_err(|e| Error::InvalidPlugin {
             file: f.path.clone(),
             artifact: r.source.clone(),
-            detail: e.to_string(),
+            source: e.into(),
         })?;
         // Refused only when upstream's loader refuses it; the rest is logged.
         let loaded = plugin_spec::check_str(&text, &f.path).map_err(|e| Error::InvalidPlugin {
             file: f.path.clone(),
             artifact: r.source.clone(),
-            detail: e.to_string(),
+            source: e.into(),
         })?;
         for w in &loaded.warnings {
             tracing::warn!(file = %f.path, artifact = %r.source, "{w}");
