@@ -71,14 +71,15 @@ pub enum Error {
         second: String,
     },
     /// A YAML plugin in the new set is invalid.
-    #[error("invalid YAML plugin {file} from {artifact}: {detail}")]
+    #[error("invalid YAML plugin {file} from {artifact}: {source}")]
     InvalidPlugin {
         /// The file in the plugin set.
         file: String,
         /// The artifact it came from.
         artifact: String,
-        /// plugin-spec's message.
-        detail: String,
+        /// Why: reading the file failed, or plugin-spec refused it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// `--locked` was asked for and some artifacts have no sha256 pin.
     #[error("--locked: no sha256 pin for {}; run `optimus-plugin lock -c CONFIG` or add `sha256:`", .0.join(", "))]

@@ -31,6 +31,22 @@ use crate::error::{Error, Result};
 pub const KEEP_GENERATIONS: usize = 2;
 
 /// The paths around one `plugin_dir`.
+///
+/// ```
+/// use plugin_manager::Layout;
+/// use plugin_manager::layout::Current;
+/// use safe_fs::publish::Durability;
+///
+/// let root = tempfile::tempdir().unwrap();
+/// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+/// assert_eq!(layout.current().unwrap(), Current::Absent);
+/// let staging = layout.stage(Durability::NoFlush).unwrap();
+/// std::fs::write(staging.path().join("optimus-plugin-a.yaml"), "name: a").unwrap();
+/// let generation = layout.next_generation_name().unwrap();
+/// layout.publish(staging, &generation).unwrap();
+/// assert_eq!(layout.current().unwrap(), Current::Generation(".plugins.gen-1".into()));
+/// assert!(root.path().join("plugins/optimus-plugin-a.yaml").is_file());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Layout {
     target: Target,
