@@ -317,3 +317,77 @@ impl<'a> Extractor<'a> {
         self.read_error("", e)
     }
 }
+
+/// Unpacks one artifact held in memory into `set` with the same limits and
+/// path checks install applies to a download (no pin: nothing to compare
+/// with). For tools and fuzzing; install itself streams.
+///
+/// ```
+/// use plugin_manager::extract::{Format, Limits, SetBuilder, unpack_bytes};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let set = SetBuilder::new(dir.path());
+/// let yaml = b"name: hello\n";
+/// let files = unpack_bytes(&set, "hello.yaml", &Format::File("optimus-plugin-hello.yaml".into()), &Limits::default(), yaml).unwrap();
+/// assert_eq!(files[0].path, "optimus-plugin-hello.yaml");
+/// // An entry that climbs out of the folder is refused, nothing written outside.
+/// let mut tar = tar::Builder::new(Vec::new());
+/// let mut h = tar::Header::new_gnu();
+/// h.set_size(1);
+/// h.set_mode(0o644);
+/// h.set_entry_type(tar::EntryType::Regular);
+/// h.as_gnu_mut().unwrap().name[..9].copy_from_slice(b"../escape");
+/// h.set_cksum();
+/// tar.append(&h, &b"x"[..]).unwrap();
+/// let bytes = tar.into_inner().unwrap();
+/// assert!(unpack_bytes(&set, "bad.tar", &Format::Tar, &Limits::default(), &bytes).is_err());
+/// assert!(!dir.path().parent().unwrap().join("escape").exists());
+/// ```
+pub fn unpack_bytes(
+    set: &SetBuilder,
+    artifact: &str,
+    format: &Format,
+    limits: &Limits,
+    bytes: &[u8],
+) -> Result<Vec<FileReceipt>> {
+    let consumed = std::sync::atomic::AtomicU64::new(0);
+    let raw_read = || consumed.load(std::sync::atomic::Ordering::Relaxed);
+    let mut ex = Extractor::new(set, artifact, limits, &raw_read);
+    let mut reader = CountingReader {
+        inner: bytes,
+        count: &consumed,
+    };
+    match format {
+        Format::TarGz => ex.tar(&mut flate2::read::MultiGzDecoder::new(&mut reader))?,
+        Format::Tar => ex.tar(&mut reader)?,
+        Format::File(name) => ex.single(name, &mut reader)?,
+        Format::Zip => {
+            let mut file = tempfile::tempfile().map_err(Error::io(
+                "creating a temporary file in",
+                std::env::temp_dir(),
+            ))?;
+            std::io::Write::write_all(&mut file, bytes).map_err(Error::io(
+                "writing a temporary file in",
+                std::env::temp_dir(),
+            ))?;
+            consumed.store(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            ex.zip(file)?;
+        }
+    }
+    Ok(ex.finish())
+}
+
+/// Counts the compressed bytes read, for the ratio limit.
+struct CountingReader<'a> {
+    inner: &'a [u8],
+    count: &'a std::sync::atomic::AtomicU64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
