@@ -47,21 +47,25 @@ pub enum BootError {
         last: String,
     },
     /// The server's reply is not the run-input message, or is too big.
-    #[error("the Optimus server sent a bad reply from {target}: {detail}")]
+    #[error("the Optimus server sent a bad reply from {target}: {problem}")]
     BadReply {
         /// What was called.
         target: String,
-        /// What is wrong (never the reply body itself).
-        detail: String,
+        /// What is wrong with it.
+        #[source]
+        problem: ReplyProblem,
     },
     /// The TLS handshake failed (the server's certificate is not trusted,
     /// names another host, ...). Not retried.
-    #[error("no TLS connection to {target}: {detail}")]
+    #[error("no TLS connection to {target}: {reason}")]
     Tls {
         /// The server.
         target: String,
-        /// What failed.
-        detail: String,
+        /// The handshake's own message.
+        reason: String,
+        /// The transport error holding it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A server-provided file name could escape `in/` or is otherwise unsafe.
     #[error("unsafe file name from the server: {0}")]
@@ -119,13 +123,22 @@ pub enum BootError {
         /// What is wrong (never the value).
         message: String,
     },
-    /// The optional asset source failed.
-    #[error("assets from {source_name}: {detail}")]
+    /// The optional asset source failed (listing or reading an object).
+    #[error("assets from {source_name}: {source}")]
     Assets {
         /// The source, without credentials or query string.
         source_name: String,
-        /// What went wrong.
-        detail: String,
+        /// The provider's error.
+        #[source]
+        source: plugin_repo::RepoError,
+    },
+    /// The asset store listed an object outside the prefix it was asked for.
+    #[error("assets from {source_name}: listed object {path:?} is outside the prefix")]
+    AssetOutsidePrefix {
+        /// The source, without credentials or query string.
+        source_name: String,
+        /// The object's path as listed.
+        path: String,
     },
     /// A file-system operation failed.
     #[error("{action} {}: {source}", path.display())]
@@ -137,6 +150,39 @@ pub enum BootError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+}
+
+/// What is wrong with a run-input reply ([`BootError::BadReply`]). Never
+/// holds the reply body itself.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyProblem {
+    /// Over the limit, refused by its announced size where the protocol
+    /// tells it.
+    #[error(
+        "the reply is {} (raise --max-bytes)",
+        match found {
+            Some(n) => format!("{n} bytes, over the limit of {limit} bytes"),
+            None => format!("over {limit} bytes"),
+        }
+    )]
+    TooBig {
+        /// The limit in bytes.
+        limit: u64,
+        /// The size the server announced, when known.
+        found: Option<u64>,
+    },
+    /// Not the expected message.
+    #[error("not the {what} ({reason})")]
+    Undecodable {
+        /// The message expected, e.g. `run-input JSON`.
+        what: &'static str,
+        /// The decoder's message (names a position, never the text).
+        reason: String,
+        /// The decoder's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 

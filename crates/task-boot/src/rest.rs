@@ -5,7 +5,7 @@ use std::time::Duration;
 use plugin_repo::retry::{is_transient_status, parse_retry_after};
 
 use crate::client::{Failure, no_reply_within, printable};
-use crate::{BootError, FetchOptions, RunInput, RunRequest};
+use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
 pub(crate) fn client(opts: &FetchOptions) -> Result<reqwest::Client, BootError> {
     let mut b = reqwest::Client::builder()
@@ -97,7 +97,11 @@ pub(crate) async fn attempt(
         Failure::Fatal(BootError::BadReply {
             target: req.url().to_owned(),
             // serde_json's message names the line and column, not the text.
-            detail: format!("not the run-input JSON ({e})"),
+            problem: ReplyProblem::Undecodable {
+                what: "run-input JSON",
+                reason: e.to_string(),
+                source: Box::new(e),
+            },
         })
     })?;
     Ok((input, body.len() as u64))
@@ -106,10 +110,10 @@ pub(crate) async fn attempt(
 fn too_big(req: &RunRequest, opts: &FetchOptions) -> BootError {
     BootError::BadReply {
         target: req.url().to_owned(),
-        detail: format!(
-            "the reply is over {} bytes (raise --max-bytes)",
-            opts.max_reply_bytes
-        ),
+        problem: ReplyProblem::TooBig {
+            limit: opts.max_reply_bytes,
+            found: None,
+        },
     }
 }
 
