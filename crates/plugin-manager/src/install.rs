@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use plugin_repo::{ArtifactMeta, ProviderContext};
+use safe_fs::publish::Durability;
 
 use crate::config::ManagerConfig;
 use crate::drift::{self, FsClock};
@@ -271,18 +272,15 @@ pub async fn install(
         return Ok(report);
     }
 
-    let staging = Staging::new(layout.new_staging()?);
-    // Opened before anything is written, so the flush before publishing
-    // reports a write-back error of any file of the set.
-    let flush = if opts.sync {
-        Some(
-            safe_fs::atomic::FsFlush::open(&staging.path)
-                .map_err(Error::io("opening", &staging.path))?,
-        )
+    // With `sync`, the flush is opened before anything is written, so the
+    // one `syncfs` before publishing reports a write-back error of any file
+    // of the set.
+    let staging = layout.stage(if opts.sync {
+        Durability::SyncFs
     } else {
-        None
-    };
-    let set = Arc::new(SetBuilder::new(staging.path.clone()).early_writeback(opts.sync));
+        Durability::NoFlush
+    })?;
+    let set = Arc::new(SetBuilder::new(staging.path().to_path_buf()).early_writeback(opts.sync));
     let tmp = layout.temp_dir()?;
 
     // Unchanged artifacts: hard-link their files from the current set.
@@ -410,8 +408,7 @@ pub async fn install(
     // A change made after the switch must give a file a later ctime than
     // the one recorded (see `drift`): at most one tick of the clock.
     drift::wait_past(layout.parent(), latest_change)?;
-    layout.publish(&staging.path, &generation, flush.as_ref())?;
-    staging.disarm();
+    layout.publish(staging, &generation)?;
     reporter.event(&Event::Published {
         generation: &generation,
     });
@@ -489,30 +486,6 @@ fn rewrite_receipts(layout: &Layout, dir: &Path, receipts: &Receipts) -> Result<
         .map_err(Error::io("writing", &staged))?;
     std::fs::rename(&staged, &path).map_err(Error::io("replacing", &path))?;
     safe_fs::atomic::fsync_dir(dir).map_err(Error::io("syncing", dir))
-}
-
-/// Removes the staging folder unless the set was published.
-struct Staging {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl Staging {
-    fn new(path: PathBuf) -> Self {
-        Self { path, armed: true }
-    }
-
-    fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
 }
 
 /// HEAD requests (concurrent) for installed artifacts without a pin.

@@ -19,9 +19,11 @@
 //! `plugin_dir` folder is swapped for the link with
 //! `renameat2(RENAME_EXCHANGE)` and kept as generation 0.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use safe_fs::publish::{DirLock, Durability, LockError, PublishError, Staging, Target};
 
 use crate::error::{Error, Result};
 
@@ -31,9 +33,7 @@ pub const KEEP_GENERATIONS: usize = 2;
 /// The paths around one `plugin_dir`.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    plugin_dir: PathBuf,
-    parent: PathBuf,
-    name: String,
+    target: Target,
 }
 
 /// What `plugin_dir` currently is.
@@ -51,84 +51,73 @@ impl Layout {
     /// The layout for `plugin_dir` (which need not exist; its parent is
     /// created when needed).
     pub fn new(plugin_dir: &Path) -> Result<Layout> {
-        let name = plugin_dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| *n != "." && *n != "..")
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "plugin_dir {} must end in a folder name",
-                    plugin_dir.display()
-                ))
-            })?
-            .to_owned();
-        let parent = match plugin_dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        Ok(Layout {
-            plugin_dir: plugin_dir.to_path_buf(),
-            parent,
-            name,
-        })
+        let target = Target::new(plugin_dir).map_err(|_| {
+            Error::Config(format!(
+                "plugin_dir {} must end in a folder name",
+                plugin_dir.display()
+            ))
+        })?;
+        Ok(Layout { target })
     }
 
     /// The plugin folder (the link).
     pub fn plugin_dir(&self) -> &Path {
-        &self.plugin_dir
+        self.target.path()
     }
 
     /// The folder holding `plugin_dir` and its hidden siblings.
     pub fn parent(&self) -> &Path {
-        &self.parent
+        self.target.parent()
+    }
+
+    /// The publish target (`plugin_dir` and its hidden siblings).
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The lock file of the folder, shared by install and sync.
     pub fn lock_path(&self) -> PathBuf {
-        self.parent.join(format!(".{}.lock", self.name))
+        self.target.lock_path()
     }
 
     fn gen_prefix(&self) -> String {
-        format!(".{}.gen-", self.name)
-    }
-
-    fn staging_prefix(&self) -> String {
-        format!(".{}.staging-", self.name)
+        self.target.hidden_prefix("gen")
     }
 
     /// The folder of generation `name`.
     pub fn generation_path(&self, name: &str) -> PathBuf {
-        self.parent.join(name)
+        self.parent().join(name)
     }
 
     /// Creates the parent folder if needed.
     pub fn ensure_parent(&self) -> Result<()> {
-        safe_fs::atomic::create_dir_all_durable(&self.parent)
-            .map_err(Error::io("creating folder", &self.parent))
+        self.target
+            .ensure_parent()
+            .map_err(Error::io("creating folder", self.parent()))
     }
 
     /// What `plugin_dir` is now.
     pub fn current(&self) -> Result<Current> {
-        match fs::symlink_metadata(&self.plugin_dir) {
+        match fs::symlink_metadata(self.plugin_dir()) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Current::Absent),
-            Err(e) => Err(Error::io("inspecting", &self.plugin_dir)(e)),
+            Err(e) => Err(Error::io("inspecting", self.plugin_dir())(e)),
             Ok(m) if m.file_type().is_symlink() => {
-                let target = fs::read_link(&self.plugin_dir)
-                    .map_err(Error::io("reading link", &self.plugin_dir))?;
+                let target = fs::read_link(self.plugin_dir())
+                    .map_err(Error::io("reading link", self.plugin_dir()))?;
                 let t = target.to_string_lossy().into_owned();
                 if target.components().count() == 1 && t.starts_with(&self.gen_prefix()) {
                     Ok(Current::Generation(t))
                 } else {
                     Err(Error::State(format!(
                         "{} is a link to {t}, not to a plugin set made by optimus-plugin; remove it or choose another plugin_dir",
-                        self.plugin_dir.display()
+                        self.plugin_dir().display()
                     )))
                 }
             }
             Ok(m) if m.is_dir() => Ok(Current::PlainDir),
             Ok(_) => Err(Error::State(format!(
                 "{} exists and is not a folder",
-                self.plugin_dir.display()
+                self.plugin_dir().display()
             ))),
         }
     }
@@ -137,10 +126,10 @@ impl Layout {
     pub fn generations(&self) -> Result<Vec<(u64, String)>> {
         let prefix = self.gen_prefix();
         let mut out = Vec::new();
-        let rd = match fs::read_dir(&self.parent) {
+        let rd = match fs::read_dir(self.parent()) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(Error::io("listing", &self.parent)(e)),
+            Err(e) => return Err(Error::io("listing", self.parent())(e)),
         };
         for entry in rd.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -155,14 +144,14 @@ impl Layout {
         Ok(out)
     }
 
-    /// Creates a new, empty staging folder.
-    pub fn new_staging(&self) -> Result<PathBuf> {
+    /// Creates a new, empty staging folder (`.<name>.staging-*`) for a
+    /// set; with [`Durability::SyncFs`] the set is flushed to disk with one
+    /// `syncfs` when it is published, not one `fsync` per file.
+    pub fn stage(&self, durability: Durability) -> Result<Staging> {
         self.ensure_parent()?;
-        let dir = tempfile::Builder::new()
-            .prefix(&self.staging_prefix())
-            .tempdir_in(&self.parent)
-            .map_err(Error::io("creating staging folder in", &self.parent))?;
-        Ok(dir.keep())
+        self.target
+            .stage("staging", durability)
+            .map_err(Error::io("creating staging folder in", self.parent()))
     }
 
     /// A private folder for temporary files (zip spools); removed with the
@@ -170,74 +159,48 @@ impl Layout {
     pub fn temp_dir(&self) -> Result<tempfile::TempDir> {
         self.ensure_parent()?;
         tempfile::Builder::new()
-            .prefix(&format!(".{}.tmp-", self.name))
-            .tempdir_in(&self.parent)
-            .map_err(Error::io("creating temporary folder in", &self.parent))
+            .prefix(&self.target.hidden_prefix("tmp"))
+            .tempdir_in(self.parent())
+            .map_err(Error::io("creating temporary folder in", self.parent()))
     }
 
-    /// Removes staging and temporary folders left by killed runs. Call with
-    /// the lock held.
+    /// Removes staging and temporary folders and links left by killed
+    /// runs. Call with the lock held.
     pub fn clean_leftovers(&self) -> Result<()> {
-        let staging = self.staging_prefix();
-        let tmp = format!(".{}.tmp-", self.name);
-        let link = format!(".{}.link-", self.name);
-        let Ok(rd) = fs::read_dir(&self.parent) else {
-            return Ok(());
-        };
-        for entry in rd.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if name.starts_with(&staging) || name.starts_with(&tmp) {
-                fs::remove_dir_all(&path).map_err(Error::io("removing", &path))?;
-            } else if name.starts_with(&link) {
-                fs::remove_file(&path).map_err(Error::io("removing", &path))?;
-            }
-        }
-        Ok(())
+        self.target
+            .remove_leftovers(&["staging", "tmp", "link"])
+            .map(drop)
+            .map_err(Error::io("removing leftovers in", self.parent()))
     }
 
     /// Publishes a filled staging folder as the new current set under the
-    /// generation name `gen_name` (see [`Layout::next_generation_name`]).
-    /// With `flush` (opened on the staging folder before it was filled),
-    /// the set is flushed to disk first: one `syncfs` for the whole file
-    /// system, not one `fsync` per file.
-    pub fn publish(
-        &self,
-        staging: &Path,
-        gen_name: &str,
-        flush: Option<&safe_fs::atomic::FsFlush>,
-    ) -> Result<()> {
+    /// generation name `gen_name` (see [`Layout::next_generation_name`]):
+    /// flushed as the staging folder's [`Durability`] says, renamed to its
+    /// generation folder, then `plugin_dir` (a link) switched to it. A
+    /// plain `plugin_dir` folder is swapped for the link in one step and
+    /// kept as generation 0.
+    pub fn publish(&self, staging: Staging, gen_name: &str) -> Result<()> {
         let current = self.current()?;
-        let gen_path = self.generation_path(gen_name);
-        if let Some(flush) = flush {
-            flush.sync_fs().map_err(Error::io("syncing", staging))?;
+        let staged = staging.path().to_path_buf();
+        staging.publish_as(gen_name).map_err(|e| match e {
+            PublishError::Flush { source, .. } => Error::io("syncing", &staged)(source),
+            e => Error::io("renaming staging folder to", self.generation_path(gen_name))(
+                e.into_io_error(),
+            ),
+        })?;
+        let old = self
+            .target
+            .switch_link(Path::new(gen_name))
+            .map_err(|e| self.publish_error(&e))?;
+        if let (Current::PlainDir, Some(old)) = (current, old) {
+            // The plain folder was swapped for the link: keep it as
+            // generation 0 for rollback.
+            let legacy = self.generation_path(&self.legacy_generation_name());
+            fs::rename(&old, &legacy).map_err(Error::io("keeping the old folder as", &legacy))?;
+            safe_fs::atomic::fsync_dir(self.parent())
+                .map_err(Error::io("syncing", self.parent()))?;
         }
-        fs::rename(staging, &gen_path)
-            .map_err(Error::io("renaming staging folder to", &gen_path))?;
-        let link = self.parent.join(format!(".{}.link-new", self.name));
-        let _ = fs::remove_file(&link);
-        std::os::unix::fs::symlink(gen_name, &link).map_err(Error::io("creating link", &link))?;
-        match current {
-            Current::Absent | Current::Generation(_) => {
-                fs::rename(&link, &self.plugin_dir).map_err(|e| self.publish_error(&e))?;
-            }
-            Current::PlainDir => {
-                // Swap the plain folder and the link in one step, then keep
-                // the old folder as generation 0 for rollback.
-                rustix::fs::renameat_with(
-                    rustix::fs::CWD,
-                    &link,
-                    rustix::fs::CWD,
-                    &self.plugin_dir,
-                    rustix::fs::RenameFlags::EXCHANGE,
-                )
-                .map_err(|e| self.publish_error(&e.into()))?;
-                let legacy = self.generation_path(&self.legacy_generation_name());
-                fs::rename(&link, &legacy)
-                    .map_err(Error::io("keeping the old folder as", &legacy))?;
-            }
-        }
-        safe_fs::atomic::fsync_dir(&self.parent).map_err(Error::io("syncing", &self.parent))
+        Ok(())
     }
 
     /// The name the next published generation gets.
@@ -261,7 +224,7 @@ impl Layout {
         };
         Error::State(format!(
             "cannot switch {} to the new plugin set: {e}{hint}",
-            self.plugin_dir.display()
+            self.plugin_dir().display()
         ))
     }
 
@@ -274,11 +237,10 @@ impl Layout {
                 path.display()
             )));
         }
-        let link = self.parent.join(format!(".{}.link-rollback", self.name));
-        let _ = fs::remove_file(&link);
-        std::os::unix::fs::symlink(gen_name, &link).map_err(Error::io("creating link", &link))?;
-        fs::rename(&link, &self.plugin_dir).map_err(|e| self.publish_error(&e))?;
-        safe_fs::atomic::fsync_dir(&self.parent).map_err(Error::io("syncing", &self.parent))
+        self.target
+            .switch_link(Path::new(gen_name))
+            .map_err(|e| self.publish_error(&e))?;
+        Ok(())
     }
 
     /// Removes generations other than `keep` (current and previous).
@@ -299,7 +261,7 @@ impl Layout {
 /// Holds the lock of one plugin_dir until dropped.
 #[derive(Debug)]
 pub struct InstallLock {
-    _file: File,
+    _lock: DirLock,
 }
 
 impl InstallLock {
@@ -307,56 +269,15 @@ impl InstallLock {
     /// sync) to end.
     pub fn acquire(layout: &Layout, timeout: Duration) -> Result<InstallLock> {
         layout.ensure_parent()?;
-        let path = layout.lock_path();
-        match lock_file(&path, timeout) {
-            Ok(file) => Ok(InstallLock { _file: file }),
-            Err(LockFailure::Busy { waited_secs }) => Err(Error::Locked {
-                plugin_dir: layout.plugin_dir.clone(),
-                lock: path,
-                waited_secs,
+        match layout.target.lock(timeout) {
+            Ok(lock) => Ok(InstallLock { _lock: lock }),
+            Err(LockError::Busy { lock, waited }) => Err(Error::Locked {
+                plugin_dir: layout.plugin_dir().to_path_buf(),
+                lock,
+                waited_secs: waited.as_secs(),
             }),
-            Err(LockFailure::Io(what, e)) => Err(Error::io(what, &path)(e)),
-        }
-    }
-}
-
-/// Why [`lock_file`] did not get the lock.
-#[derive(Debug)]
-pub(crate) enum LockFailure {
-    /// Another process held it for the whole wait.
-    Busy {
-        /// How long we waited.
-        waited_secs: u64,
-    },
-    /// Opening or locking failed (what was being done, the error).
-    Io(&'static str, std::io::Error),
-}
-
-/// Takes the exclusive lock on `path` (created if missing; its folder must
-/// exist), waiting up to `timeout`. The one lock of a plugin folder, taken
-/// by install, rollback and sync alike ([`Layout::lock_path`]), so that
-/// they never work on one folder at once.
-pub(crate) fn lock_file(path: &Path, timeout: Duration) -> std::result::Result<File, LockFailure> {
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| LockFailure::Io("opening lock file", e))?;
-    let start = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(fs::TryLockError::WouldBlock) => {
-                if start.elapsed() >= timeout {
-                    return Err(LockFailure::Busy {
-                        waited_secs: start.elapsed().as_secs(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(LockFailure::Io("locking", e)),
+            Err(LockError::Io { what, path, source }) => Err(Error::io(what, path)(source)),
+            Err(e) => Err(Error::State(e.to_string())),
         }
     }
 }

@@ -25,7 +25,7 @@
 //! refused: one folder has one owner.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::layout::{Current, Layout, LockFailure, lock_file};
+use crate::layout::{Current, Layout};
 use crate::receipt::{RECEIPTS_FILE, Receipts};
 use crate::sync_archive::{PluginFile, YAML_PLUGIN_PREFIX, YAML_PLUGIN_SUFFIX, list_yaml_plugins};
 use crate::sync_error::SyncError;
@@ -90,7 +90,7 @@ impl LocalPlugin {
 /// The exclusive lock on a plugin folder for the time of one sync.
 #[derive(Debug)]
 pub struct DirLock {
-    _file: File,
+    _lock: safe_fs::publish::DirLock,
     real_dir: PathBuf,
     exists: bool,
 }
@@ -139,21 +139,24 @@ pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, Syn
         .ensure_parent()
         .map_err(|e| SyncError::State(e.to_string()))?;
     let lock_path = layout.lock_path();
-    let file = match lock_file(&lock_path, wait) {
+    let file = match safe_fs::publish::DirLock::acquire(&lock_path, wait) {
         Ok(f) => f,
-        Err(LockFailure::Busy { waited_secs }) => {
+        Err(safe_fs::publish::LockError::Busy { waited, .. }) => {
             return Err(SyncError::Locked {
                 plugin_dir: plugin_dir.to_path_buf(),
                 lock: lock_path,
-                waited_secs,
+                waited_secs: waited.as_secs(),
             });
         }
-        Err(LockFailure::Io(what, e)) => return Err(SyncError::io(what, &lock_path)(e)),
+        Err(safe_fs::publish::LockError::Io { what, path, source }) => {
+            return Err(SyncError::io(what, path)(source));
+        }
+        Err(e) => return Err(SyncError::State(e.to_string())),
     };
     refuse_install_managed(&layout, &real_dir)?;
     remove_leftovers(&parent, &stem);
     Ok(DirLock {
-        _file: file,
+        _lock: file,
         real_dir,
         exists,
     })

@@ -4,6 +4,9 @@
 //!   entry, a file name sent by a server, an object key) goes through before it
 //!   touches the disk.
 //! * [`atomic`]: durable single-file writes and atomic directory switches.
+//! * [`publish`]: the one "publish a folder atomically under a lock" step
+//!   (lock, hidden staging folder, flush, switch, leftovers) that install,
+//!   sync and optimus-init share.
 //!
 //! ```
 //! use safe_fs::SafeRelPath;
@@ -15,6 +18,7 @@
 //! ```
 
 pub mod atomic;
+pub mod publish;
 mod rel_path;
 
 pub use rel_path::{MAX_COMPONENT_BYTES, MAX_DEPTH, MAX_PATH_BYTES, PathError, SafeRelPath};
