@@ -140,6 +140,14 @@ pub enum BootError {
         /// The object's path as listed.
         path: String,
     },
+    /// Publishing the staged `in/` failed (flush, switch, or removing the
+    /// old copy).
+    #[error("publishing the inputs: {source}")]
+    Publish {
+        /// What failed, with its path.
+        #[source]
+        source: safe_fs::publish::PublishError,
+    },
     /// A file-system operation failed.
     #[error("{action} {}: {source}", path.display())]
     Io {
