@@ -62,6 +62,18 @@ pub enum RepoError {
     /// and the key.
     #[error("{0}")]
     Config(String),
+    /// An HTTP client could not be set up (see
+    /// [`ClientSettings::build`](crate::client::ClientSettings::build)).
+    #[error("{setting} {problem}")]
+    Client {
+        /// The setting at fault: `HTTPS_PROXY`, `CA certificates`, `HTTP client`.
+        setting: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+        /// The client library's error, when it has one worth showing.
+        #[source]
+        source: Option<reqwest::Error>,
+    },
 }
 
 impl RepoError {

@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::client::{ClientSettings, Proxies, Redirects};
 use crate::config::HttpConfig;
 use crate::netrc::Netrc;
 use crate::resume::{self, Failure, Opened, Opener, Policy, Target};
@@ -131,38 +132,15 @@ fn client(ctx: &ProviderContext, name: &str) -> Result<reqwest::Client, RepoErro
 }
 
 fn build_client(ctx: &ProviderContext, name: &str) -> Result<reqwest::Client, RepoError> {
-    let mut b = reqwest::Client::builder()
+    // Proxies come from the env lookup, not the process environment.
+    let env = ctx.env.clone();
+    ClientSettings::new()
         .connect_timeout(ctx.timeouts.connect)
         .read_timeout(ctx.timeouts.idle_read)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy();
-    // Proxies come from the env lookup, not the process environment.
-    let no_proxy = ctx
-        .var("NO_PROXY")
-        .or_else(|| ctx.var("no_proxy"))
-        .and_then(|v| reqwest::NoProxy::from_string(&v));
-    let pick = |upper: &str, lower: &str| ctx.var(lower).or_else(|| ctx.var(upper));
-    if let Some(p) = pick("HTTPS_PROXY", "https_proxy") {
-        let proxy = reqwest::Proxy::https(&p)
-            .map_err(|_| config_err(name, "HTTPS_PROXY is not a valid proxy URL"))?;
-        b = b.proxy(proxy.no_proxy(no_proxy.clone()));
-    }
-    if let Some(p) = pick("HTTP_PROXY", "http_proxy") {
-        let proxy = reqwest::Proxy::http(&p)
-            .map_err(|_| config_err(name, "HTTP_PROXY is not a valid proxy URL"))?;
-        b = b.proxy(proxy.no_proxy(no_proxy.clone()));
-    }
-    if let Some(p) = pick("ALL_PROXY", "all_proxy") {
-        let proxy = reqwest::Proxy::all(&p)
-            .map_err(|_| config_err(name, "ALL_PROXY is not a valid proxy URL"))?;
-        b = b.proxy(proxy.no_proxy(no_proxy));
-    }
-    b.build().map_err(|e| {
-        config_err(
-            name,
-            format!("cannot build the HTTP client: {}", e.without_url()),
-        )
-    })
+        .redirects(Redirects::None)
+        .proxies(Proxies::FromEnv(env))
+        .build()
+        .map_err(|e| config_err(name, crate::error_chain(&e)))
 }
 
 fn check_url(name: &str, url: &Url) -> Result<(), RepoError> {

@@ -26,6 +26,7 @@
 //! ```
 
 mod build;
+pub mod client;
 mod config;
 mod context;
 mod error;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use crate::retry::Backoff;
+use crate::retry::{Class, Classify, GaveUp, Retry, RetryPolicy};
 use crate::{ArtifactMeta, Fetched, ProviderContext, RepoError, RetrySettings, Timeouts};
 
 /// Why one attempt failed.
@@ -27,6 +27,17 @@ pub(crate) enum Failure {
     },
     /// Final.
     Fatal(RepoError),
+}
+
+impl Classify for Failure {
+    fn class(&self) -> Class {
+        match self {
+            Failure::Transient { retry_after, .. } => Class::Transient {
+                retry_after: *retry_after,
+            },
+            Failure::Fatal(_) => Class::Permanent,
+        }
+    }
 }
 
 impl Failure {
@@ -73,8 +84,23 @@ impl Policy {
         }
     }
 
-    fn backoff(&self) -> Backoff {
-        Backoff::new(self.retry.base, self.retry.cap, self.retry.deadline)
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy::new(self.retry.base, self.retry.cap, self.retry.deadline)
+    }
+
+    /// One attempt, limited by the first-byte timeout.
+    async fn bounded<T>(
+        &self,
+        attempt: impl std::future::Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        tokio::time::timeout(self.timeouts.first_byte, attempt)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failure::transient(format!(
+                    "no response within {}",
+                    humanize(self.timeouts.first_byte)
+                )))
+            })
     }
 }
 
@@ -86,12 +112,32 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    fn exhausted(&self, attempts: u32, last: String) -> RepoError {
-        RepoError::RetriesExhausted {
-            provider: self.provider.clone(),
-            path: self.path.clone(),
-            attempts,
-            last,
+    /// The final error of a run that gave up.
+    fn gave_up(&self, g: GaveUp<Failure>) -> RepoError {
+        match g.last {
+            Failure::Fatal(e) => e,
+            Failure::Transient { msg, .. } => RepoError::RetriesExhausted {
+                provider: self.provider.clone(),
+                path: self.path.clone(),
+                attempts: g.attempts,
+                last: msg,
+            },
+        }
+    }
+
+    /// Logs a transient failure before the wait.
+    fn log_retry(&self, offset: Option<u64>) -> impl FnMut(&Failure, u32, Duration) + '_ {
+        move |f, attempt, wait| {
+            if let Failure::Transient { msg, .. } = f {
+                match offset {
+                    None => {
+                        tracing::debug!(provider = %self.provider, path = %self.path, attempt, wait_ms = wait.as_millis(), error = %msg, "transient failure");
+                    }
+                    Some(offset) => {
+                        tracing::debug!(provider = %self.provider, path = %self.path, offset, attempt, wait_ms = wait.as_millis(), error = %msg, "resuming download");
+                    }
+                }
+            }
         }
     }
 }
@@ -107,29 +153,24 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Failure>>,
 {
-    let mut backoff = policy.backoff();
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let (msg, retry_after) = match tokio::time::timeout(policy.timeouts.first_byte, op()).await
-        {
-            Ok(Ok(v)) => return Ok(v),
-            Ok(Err(Failure::Fatal(e))) => return Err(e),
-            Ok(Err(Failure::Transient { msg, retry_after })) => (msg, retry_after),
-            Err(_) => (
-                format!(
-                    "no response within {}",
-                    humanize(policy.timeouts.first_byte)
-                ),
-                None,
-            ),
-        };
-        tracing::debug!(provider = %target.provider, path = %target.path, attempt = attempts, error = %msg, "transient failure");
-        match backoff.next_delay(retry_after) {
-            Some(d) => tokio::time::sleep(d).await,
-            None => return Err(target.exhausted(attempts, msg)),
-        }
-    }
+    let mut retry = policy.retry().start();
+    run_bounded(policy, &mut retry, target, &mut op).await
+}
+
+async fn run_bounded<T, F, Fut>(
+    policy: &Policy,
+    retry: &mut Retry,
+    target: &Target,
+    op: &mut F,
+) -> Result<T, RepoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    retry
+        .run(|_| policy.bounded(op()), target.log_retry(None))
+        .await
+        .map_err(|g| target.gave_up(g))
 }
 
 struct State {
@@ -141,8 +182,11 @@ struct State {
     offset: u64,
     size: Option<u64>,
     etag: Option<String>,
-    attempts: u32,
-    backoff: Option<Backoff>,
+    /// Attempts so far and the schedule of the current failure streak.
+    retry: Retry,
+    /// Bytes arrived since the last failure: the next one gets a fresh
+    /// budget.
+    progressed: bool,
     done: bool,
 }
 
@@ -153,9 +197,8 @@ pub(crate) async fn resumable_get(
     policy: Policy,
     target: Target,
 ) -> Result<Fetched, RepoError> {
-    let mut attempts = 0u32;
-    let first = with_retries(&policy, &target, || {
-        attempts += 1;
+    let mut retry = policy.retry().start();
+    let first = run_bounded(&policy, &mut retry, &target, &mut || {
         let o = opener.clone();
         async move { o.open(0, None).await }
     })
@@ -170,8 +213,8 @@ pub(crate) async fn resumable_get(
         offset: 0,
         size: meta.size,
         etag: meta.etag.clone(),
-        attempts,
-        backoff: None,
+        retry,
+        progressed: true,
         done: false,
     };
     let body = futures::stream::unfold(state, |mut st| async move {
@@ -223,7 +266,7 @@ impl State {
                                 });
                             }
                             // Progress: a later failure gets a fresh budget.
-                            self.backoff = None;
+                            self.progressed = true;
                             return Ok(Some(bytes));
                         }
                         Ok(Some(Err(Failure::Fatal(e)))) => return Err(e),
@@ -250,48 +293,38 @@ impl State {
         }
     }
 
-    async fn reopen(&mut self, mut failure: Failure) -> Result<(), RepoError> {
-        loop {
-            let (msg, retry_after) = match failure {
-                Failure::Fatal(e) => return Err(e),
-                Failure::Transient { msg, retry_after } => (msg, retry_after),
-            };
-            tracing::debug!(provider = %self.target.provider, path = %self.target.path, offset = self.offset, error = %msg, "resuming download");
-            let policy = self.policy;
-            let backoff = self.backoff.get_or_insert_with(|| policy.backoff());
-            match backoff.next_delay(retry_after) {
-                Some(d) => tokio::time::sleep(d).await,
-                None => return Err(self.target.exhausted(self.attempts, msg)),
-            }
-            self.attempts += 1;
-            let attempt = tokio::time::timeout(
-                self.policy.timeouts.first_byte,
-                self.opener.open(self.offset, self.etag.as_deref()),
-            )
-            .await;
-            failure = match attempt {
-                Ok(Ok(opened)) => {
-                    if let (Some(want), Some(got)) = (&self.etag, &opened.meta.etag)
-                        && want != got
-                    {
-                        return Err(self.changed());
-                    }
-                    if let (Some(want), Some(got)) = (self.size, opened.meta.size)
-                        && want != got
-                    {
-                        return Err(self.changed());
-                    }
-                    self.skip = opened.skip;
-                    self.body = Some(opened.body);
-                    return Ok(());
-                }
-                Ok(Err(f)) => f,
-                Err(_) => Failure::transient(format!(
-                    "no response within {}",
-                    humanize(self.policy.timeouts.first_byte)
-                )),
-            };
+    async fn reopen(&mut self, failure: Failure) -> Result<(), RepoError> {
+        if std::mem::take(&mut self.progressed) {
+            self.retry.renew();
         }
+        let target = &self.target;
+        self.retry
+            .wait_after(failure, target.log_retry(Some(self.offset)))
+            .await
+            .map_err(|g| target.gave_up(g))?;
+        let (source, policy, offset) = (&self.opener, self.policy, self.offset);
+        let etag = self.etag.clone();
+        let opened = self
+            .retry
+            .run(
+                |_| policy.bounded(source.open(offset, etag.as_deref())),
+                target.log_retry(Some(offset)),
+            )
+            .await
+            .map_err(|g| target.gave_up(g))?;
+        if let (Some(want), Some(got)) = (&self.etag, &opened.meta.etag)
+            && want != got
+        {
+            return Err(self.changed());
+        }
+        if let (Some(want), Some(got)) = (self.size, opened.meta.size)
+            && want != got
+        {
+            return Err(self.changed());
+        }
+        self.skip = opened.skip;
+        self.body = Some(opened.body);
+        Ok(())
     }
 
     fn changed(&self) -> RepoError {

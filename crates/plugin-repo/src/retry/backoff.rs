@@ -1,5 +1,4 @@
-//! Capped exponential backoff with full jitter and an overall deadline,
-//! shared by every network client in the workspace.
+//! Capped exponential backoff with full jitter and an overall deadline.
 //!
 //! ```
 //! use std::time::Duration;
