@@ -16,6 +16,17 @@ pub enum BootError {
         /// What is wrong with it.
         message: String,
     },
+    /// The HTTP client for the REST gateway cannot be set up (the CA
+    /// certificates of `--tls-ca-file` are not PEM, a proxy variable is not
+    /// a URL, ...). Exit code 2.
+    #[error("invalid {name}: {}", plugin_repo::error_chain(source))]
+    HttpClient {
+        /// The setting at fault, e.g. `OPTIMUS_TLS_CA_FILE`.
+        name: &'static str,
+        /// plugin-repo's error, naming what is wrong.
+        #[source]
+        source: plugin_repo::RepoError,
+    },
     /// The server refused the request: an HTTP 4xx other than 408/425/429
     /// (or a redirect), or a gRPC status that retrying cannot change
     /// (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
@@ -198,7 +209,10 @@ impl BootError {
     /// Whether this is a usage/config problem (exit code 2) rather than the
     /// work failing (exit code 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, BootError::Setting { .. })
+        matches!(
+            self,
+            BootError::Setting { .. } | BootError::HttpClient { .. }
+        )
     }
 
     pub(crate) fn io(
