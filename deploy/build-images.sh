@@ -155,9 +155,12 @@ if $host_build; then
   [ -n "$triple" ] || fail "--host-build needs rustc/cargo on this host"
   step "static release build on the host ($triple), as the Dockerfile's builder does"
   target_dir=${CARGO_TARGET_DIR:-$root/target}
-  RUSTFLAGS="-C target-feature=+crt-static --remap-path-prefix=$root=. --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
-    cargo build --release --locked --quiet --target "$triple" --target-dir "$target_dir" \
-    -p optimus-plugin -p optimus-init
+  # One package per build, as in the Dockerfile: built together, optimus-init
+  # would get the cloud stores optimus-plugin enables (cargo unifies features).
+  for b in optimus-plugin optimus-init; do
+    RUSTFLAGS="-C target-feature=+crt-static --remap-path-prefix=$root=. --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+      cargo build --release --locked --quiet --target "$triple" --target-dir "$target_dir" -p "$b"
+  done
   # A small context of its own: the binaries and the one file the compat
   # target copies, instead of the whole source tree.
   context=$(mktemp -d)

@@ -60,6 +60,18 @@ impl AssetSource {
                 source.display_name()
             )));
         }
+        #[cfg(not(feature = "cloud-assets"))]
+        if matches!(
+            source.location,
+            Location::Gcs { .. } | Location::S3 { .. } | Location::Azure { .. }
+        ) {
+            return Err(setting(format!(
+                "{}: this optimus-init was built without the `cloud-assets` cargo feature, \
+                 so it reads file:// assets only; build it with \
+                 `cargo build -p optimus-init --features cloud-assets` for gs://, s3:// and az://",
+                source.display_name()
+            )));
+        }
         let provider = source.provider(ctx).map_err(|e| setting(e.to_string()))?;
         let prefix = source.path().trim_end_matches('/').to_owned();
         Ok(Self {
@@ -97,15 +109,11 @@ pub async fn collect_assets(
     source: &AssetSource,
     limits: &Limits,
 ) -> Result<Vec<AssetObject>, BootError> {
-    let fail = |detail: String| BootError::Assets {
+    let fail = |source_err: plugin_repo::RepoError| BootError::Assets {
         source_name: source.name.clone(),
-        detail,
+        source: source_err,
     };
-    let listed = source
-        .provider
-        .list(&source.prefix)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let listed = source.provider.list(&source.prefix).await.map_err(fail)?;
     if listed.len() as u64 > limits.max_files {
         return Err(BootError::Limit {
             what: "number of asset files",
@@ -129,20 +137,16 @@ pub async fn collect_assets(
     let mut total = 0u64;
     for obj in listed {
         let rel = relative_to(&source.prefix, &obj.path).ok_or_else(|| {
-            fail(format!(
-                "listed object {:?} is outside the prefix",
-                obj.path
-            ))
+            BootError::AssetOutsidePrefix {
+                source_name: source.name.clone(),
+                path: obj.path.clone(),
+            }
         })?;
         let path = SafeRelPath::new(rel).map_err(BootError::UnsafeName)?;
-        let mut fetched = source
-            .provider
-            .get(&obj.path)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let mut fetched = source.provider.get(&obj.path).await.map_err(fail)?;
         let mut content = Vec::with_capacity(usize::try_from(obj.size).unwrap_or(0));
         while let Some(chunk) = fetched.body.next().await {
-            let chunk = chunk.map_err(|e| fail(e.to_string()))?;
+            let chunk = chunk.map_err(fail)?;
             total = total.saturating_add(chunk.len() as u64);
             if total > limits.max_bytes {
                 return Err(BootError::Limit {
@@ -199,6 +203,21 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[cfg(not(feature = "cloud-assets"))]
+    #[test]
+    fn cloud_assets_without_the_feature_are_a_setting_error_naming_it() {
+        let ctx = ProviderContext::new("/");
+        for url in ["gs://b/p/", "s3://b/p/", "az://c/p/"] {
+            let err = AssetSource::open(url, Path::new("/"), &ctx).unwrap_err();
+            assert!(err.is_usage(), "{err}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("--assets") && msg.contains("`cloud-assets` cargo feature"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

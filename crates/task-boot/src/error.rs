@@ -16,6 +16,17 @@ pub enum BootError {
         /// What is wrong with it.
         message: String,
     },
+    /// The HTTP client for the REST gateway cannot be set up (the CA
+    /// certificates of `--tls-ca-file` are not PEM, a proxy variable is not
+    /// a URL, ...). Exit code 2.
+    #[error("invalid {name}: {}", plugin_repo::error_chain(source))]
+    HttpClient {
+        /// The setting at fault, e.g. `OPTIMUS_TLS_CA_FILE`.
+        name: &'static str,
+        /// plugin-repo's error, naming what is wrong.
+        #[source]
+        source: plugin_repo::RepoError,
+    },
     /// The server refused the request: an HTTP 4xx other than 408/425/429
     /// (or a redirect), or a gRPC status that retrying cannot change
     /// (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
@@ -47,21 +58,25 @@ pub enum BootError {
         last: String,
     },
     /// The server's reply is not the run-input message, or is too big.
-    #[error("the Optimus server sent a bad reply from {target}: {detail}")]
+    #[error("the Optimus server sent a bad reply from {target}: {problem}")]
     BadReply {
         /// What was called.
         target: String,
-        /// What is wrong (never the reply body itself).
-        detail: String,
+        /// What is wrong with it.
+        #[source]
+        problem: ReplyProblem,
     },
     /// The TLS handshake failed (the server's certificate is not trusted,
     /// names another host, ...). Not retried.
-    #[error("no TLS connection to {target}: {detail}")]
+    #[error("no TLS connection to {target}: {reason}")]
     Tls {
         /// The server.
         target: String,
-        /// What failed.
-        detail: String,
+        /// The handshake's own message.
+        reason: String,
+        /// The transport error holding it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A server-provided file name could escape `in/` or is otherwise unsafe.
     #[error("unsafe file name from the server: {0}")]
@@ -119,13 +134,30 @@ pub enum BootError {
         /// What is wrong (never the value).
         message: String,
     },
-    /// The optional asset source failed.
-    #[error("assets from {source_name}: {detail}")]
+    /// The optional asset source failed (listing or reading an object).
+    #[error("assets from {source_name}: {source}")]
     Assets {
         /// The source, without credentials or query string.
         source_name: String,
-        /// What went wrong.
-        detail: String,
+        /// The provider's error.
+        #[source]
+        source: plugin_repo::RepoError,
+    },
+    /// The asset store listed an object outside the prefix it was asked for.
+    #[error("assets from {source_name}: listed object {path:?} is outside the prefix")]
+    AssetOutsidePrefix {
+        /// The source, without credentials or query string.
+        source_name: String,
+        /// The object's path as listed.
+        path: String,
+    },
+    /// Publishing the staged `in/` failed (flush, switch, or removing the
+    /// old copy).
+    #[error("publishing the inputs: {source}")]
+    Publish {
+        /// What failed, with its path.
+        #[source]
+        source: safe_fs::publish::PublishError,
     },
     /// A file-system operation failed.
     #[error("{action} {}: {source}", path.display())]
@@ -140,11 +172,47 @@ pub enum BootError {
     },
 }
 
+/// What is wrong with a run-input reply ([`BootError::BadReply`]). Never
+/// holds the reply body itself.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyProblem {
+    /// Over the limit, refused by its announced size where the protocol
+    /// tells it.
+    #[error(
+        "the reply is {} (raise --max-bytes)",
+        match found {
+            Some(n) => format!("{n} bytes, over the limit of {limit} bytes"),
+            None => format!("over {limit} bytes"),
+        }
+    )]
+    TooBig {
+        /// The limit in bytes.
+        limit: u64,
+        /// The size the server announced, when known.
+        found: Option<u64>,
+    },
+    /// Not the expected message.
+    #[error("not the {what} ({reason})")]
+    Undecodable {
+        /// The message expected, e.g. `run-input JSON`.
+        what: &'static str,
+        /// The decoder's message (names a position, never the text).
+        reason: String,
+        /// The decoder's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
 impl BootError {
     /// Whether this is a usage/config problem (exit code 2) rather than the
     /// work failing (exit code 1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, BootError::Setting { .. })
+        matches!(
+            self,
+            BootError::Setting { .. } | BootError::HttpClient { .. }
+        )
     }
 
     pub(crate) fn io(

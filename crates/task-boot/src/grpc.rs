@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 
 use crate::client::{Failure, printable};
 use crate::proto::{JobRunInputRequest, JobRunInputResponse};
-use crate::{BootError, FetchOptions, RunInput, RunRequest};
+use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
 /// The proto package of the server's `JobRunService`: each fork of Optimus
 /// renamed it, keeping the messages and field numbers.
@@ -163,7 +163,7 @@ impl GrpcCall {
                 .endpoint
                 .connect()
                 .await
-                .map_err(|e| self.transport_failure(&e))?;
+                .map_err(|e| self.transport_failure(e))?;
             self.channel = Some(c.clone());
             c
         };
@@ -176,7 +176,7 @@ impl GrpcCall {
                 .max_encoding_message_size(usize::MAX);
             if let Err(e) = grpc.ready().await {
                 self.channel = None;
-                return Err(self.transport_failure(&e));
+                return Err(self.transport_failure(e));
             }
             let mut request = tonic::Request::new(message.clone());
             request.set_timeout(left);
@@ -221,8 +221,12 @@ impl GrpcCall {
         // from its trailers and have none.
         if status.source().is_some() {
             self.channel = None;
-            if let Some(f) = tls_failure(status, &self.origin) {
-                return Verdict::Fail(f);
+            if let Some(reason) = tls_reason(status) {
+                return Verdict::Fail(Failure::Fatal(BootError::Tls {
+                    target: self.origin.clone(),
+                    reason,
+                    source: Box::new(status.clone()),
+                }));
             }
             return Verdict::Fail(Failure::transient(format!("{}: {text}", code_name(code))));
         }
@@ -238,13 +242,13 @@ impl GrpcCall {
                 .split("found ")
                 .nth(1)
                 .and_then(|s| s.split(' ').next())
-                .unwrap_or("more than the limit of");
+                .and_then(|n| n.parse().ok());
             return Verdict::Fail(Failure::Fatal(BootError::BadReply {
                 target: self.target(),
-                detail: format!(
-                    "the reply is {found} bytes, over the limit of {} bytes (raise --max-bytes)",
-                    opts.max_reply_bytes
-                ),
+                problem: ReplyProblem::TooBig {
+                    limit: opts.max_reply_bytes,
+                    found,
+                },
             }));
         }
         if code == Code::Internal
@@ -254,7 +258,11 @@ impl GrpcCall {
         {
             return Verdict::Fail(Failure::Fatal(BootError::BadReply {
                 target: self.target(),
-                detail: format!("not the JobRunInputResponse message ({text})"),
+                problem: ReplyProblem::Undecodable {
+                    what: "JobRunInputResponse message",
+                    reason: text,
+                    source: Box::new(status.clone()),
+                },
             }));
         }
         match code {
@@ -289,11 +297,15 @@ impl GrpcCall {
 
     /// A failed connect or transport error: TLS refusals are final, the rest
     /// (refused, reset, DNS, timeout) worth another attempt.
-    fn transport_failure(&self, e: &(dyn std::error::Error + 'static)) -> Failure {
-        if let Some(f) = tls_failure(e, &self.origin) {
-            return f;
+    fn transport_failure(&self, e: tonic::transport::Error) -> Failure {
+        match tls_reason(&e) {
+            Some(reason) => Failure::Fatal(BootError::Tls {
+                target: self.origin.clone(),
+                reason,
+                source: Box::new(e),
+            }),
+            None => Failure::transient(plugin_repo::error_chain(&e)),
         }
-        Failure::transient(plugin_repo::error_chain(e))
     }
 }
 
@@ -320,18 +332,16 @@ fn tls_config(opts: &FetchOptions) -> Result<ClientTlsConfig, BootError> {
     Ok(tls)
 }
 
-/// A TLS handshake failure in the error chain (tokio-rustls reports them as
-/// `InvalidData`): the certificate will not change by retrying.
-fn tls_failure(e: &(dyn std::error::Error + 'static), origin: &str) -> Option<Failure> {
+/// The message of a TLS handshake failure in the error chain (tokio-rustls
+/// reports them as `InvalidData`): the certificate will not change by
+/// retrying.
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur = Some(e);
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::InvalidData
         {
-            return Some(Failure::Fatal(BootError::Tls {
-                target: origin.to_owned(),
-                detail: io.to_string(),
-            }));
+            return Some(io.to_string());
         }
         cur = err.source();
     }

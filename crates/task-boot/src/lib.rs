@@ -40,6 +40,7 @@
 //! ```
 
 mod assets;
+mod boot;
 mod client;
 mod envfile;
 mod error;
@@ -50,17 +51,20 @@ mod plan;
 mod proto;
 mod request;
 mod rest;
+mod units;
 mod write;
 
 pub use assets::{AssetObject, AssetSource, collect_assets};
+pub use boot::{Report, Settings, boot, ms};
 pub use client::{FetchOptions, FetchStats, Protocol, fetch_run_input};
 pub use envfile::{is_valid_key, parse_env_file, render_env_file};
-pub use error::BootError;
+pub use error::{BootError, ReplyProblem};
 pub use grpc::GrpcPackage;
 pub use input::{RunInput, SecretMap};
 pub use launcher::{install_launcher, load_env_files};
 pub use plan::{InputPlan, Limits, PlannedFile, plan_inputs};
 pub use request::{InstanceType, RunRequest};
+pub use units::{parse_duration, parse_size};
 pub use write::{
     DIR_MODE, Durability, ENV_FILE, FILE_MODE, INPUT_DIR, MARKER_FILE, Marker, SECRET_FILE,
     SECRET_MODE, WriteStats, existing_inputs, remove_stale_staging, write_inputs,

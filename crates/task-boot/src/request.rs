@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use crate::BootError;
 
 /// What the pod runs: the job's task or one of its hooks.
@@ -229,7 +227,7 @@ impl RunRequest {
     /// complete `in/` carrying the same fingerprint is the result of the
     /// same request, so a restarted init container can skip the work.
     pub fn fingerprint(&self, assets: Option<&str>) -> String {
-        let mut h = Sha256::new();
+        let mut h = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         for part in [
             "optimus-init/v2",
             self.base.as_str(),
@@ -243,9 +241,9 @@ impl RunRequest {
             assets.unwrap_or(""),
         ] {
             h.update(part.as_bytes());
-            h.update([0]);
+            h.update(&[0]);
         }
-        hex::encode(h.finalize())
+        hex::encode(h.finish())
     }
 }
 

@@ -2,26 +2,30 @@
 
 use std::time::Duration;
 
+use plugin_repo::client::{ClientSettings, Redirects};
 use plugin_repo::retry::{is_transient_status, parse_retry_after};
 
 use crate::client::{Failure, no_reply_within, printable};
-use crate::{BootError, FetchOptions, RunInput, RunRequest};
+use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
+/// The REST client, from plugin-repo's one client setup: no redirects
+/// followed (a redirect is a refusal), the process's proxies, the extra CA
+/// certificates of `--tls-ca-file`.
 pub(crate) fn client(opts: &FetchOptions) -> Result<reqwest::Client, BootError> {
-    let mut b = reqwest::Client::builder()
+    let mut settings = ClientSettings::new()
         .user_agent(concat!("optimus-init/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
+        .redirects(Redirects::None)
         .connect_timeout(opts.deadline.min(Duration::from_secs(10)));
     if let Some(pem) = &opts.ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| BootError::Setting {
-            name: "OPTIMUS_TLS_CA_FILE",
-            message: format!("not PEM certificates ({})", plugin_repo::error_chain(&e)),
-        })?;
-        b = b.tls_certs_merge(certs);
+        settings = settings.ca_pem(pem.clone());
     }
-    b.build().map_err(|e| BootError::Setting {
-        name: "HTTP client",
-        message: plugin_repo::error_chain(&e),
+    settings.build().map_err(|source| BootError::HttpClient {
+        name: if opts.ca_pem.is_some() {
+            "OPTIMUS_TLS_CA_FILE"
+        } else {
+            "HTTP client"
+        },
+        source,
     })
 }
 
@@ -97,7 +101,11 @@ pub(crate) async fn attempt(
         Failure::Fatal(BootError::BadReply {
             target: req.url().to_owned(),
             // serde_json's message names the line and column, not the text.
-            detail: format!("not the run-input JSON ({e})"),
+            problem: ReplyProblem::Undecodable {
+                what: "run-input JSON",
+                reason: e.to_string(),
+                source: Box::new(e),
+            },
         })
     })?;
     Ok((input, body.len() as u64))
@@ -106,10 +114,10 @@ pub(crate) async fn attempt(
 fn too_big(req: &RunRequest, opts: &FetchOptions) -> BootError {
     BootError::BadReply {
         target: req.url().to_owned(),
-        detail: format!(
-            "the reply is over {} bytes (raise --max-bytes)",
-            opts.max_reply_bytes
-        ),
+        problem: ReplyProblem::TooBig {
+            limit: opts.max_reply_bytes,
+            found: None,
+        },
     }
 }
 

@@ -1,13 +1,14 @@
-//! Publishes `JOB_DIR/in` in one step.
+//! Publishes `JOB_DIR/in` in one step, through [`safe_fs::publish`].
 //!
 //! Everything is written to a hidden staging folder inside the job dir
-//! (`.in.staging-*`) and renamed onto `in`. A reader (the executor, a
+//! (`.in.staging-*`) and switched in as `in`. A reader (the executor, a
 //! restarted init container) sees no `in` or a complete one. With
 //! [`Durability::Sync`] the staging folder is flushed with one `syncfs`
-//! before the rename; the default skips it, as `JOB_DIR` is the pod's
-//! `emptyDir` and dies with the pod (a node crash takes both). The last file written to the staging folder is the marker
-//! [`MARKER_FILE`], holding the request fingerprint, so a restarted init
-//! container can tell a finished `in` for the same request.
+//! before the switch; the default skips it, as `JOB_DIR` is the pod's
+//! `emptyDir` and dies with the pod (a node crash takes both). The last
+//! file written to the staging folder is the marker [`MARKER_FILE`],
+//! holding the request fingerprint, so a restarted init container can tell
+//! a finished `in` for the same request.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions, Permissions};
@@ -16,6 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use safe_fs::publish::Target;
 use secrecy::ExposeSecret;
 
 use crate::{BootError, InputPlan};
@@ -37,7 +39,8 @@ pub const FILE_MODE: u32 = 0o640;
 /// user in the pod's fsGroup can read it; never world-readable.
 pub const SECRET_MODE: u32 = 0o640;
 
-const STAGING_PREFIX: &str = ".in.staging-";
+/// The tag of `in/`'s staging folders: `.in.staging-XXXX`.
+const STAGING_TAG: &str = "staging";
 
 /// Whether the inputs are flushed to the disk before they are published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,9 +50,19 @@ pub enum Durability {
     /// then anyway). The default.
     #[default]
     Rename,
-    /// One `syncfs` of everything staged, then the rename: `in` survives a
-    /// machine crash (for a `JOB_DIR` that outlives the pod).
+    /// One `syncfs` of everything staged (and an `fsync` of each folder),
+    /// then the rename: `in` survives a machine crash (for a `JOB_DIR`
+    /// that outlives the pod).
     Sync,
+}
+
+impl From<Durability> for safe_fs::publish::Durability {
+    fn from(d: Durability) -> Self {
+        match d {
+            Durability::Rename => Self::NoFlush,
+            Durability::Sync => Self::SyncFs,
+        }
+    }
 }
 
 /// What a finished `in/` records about itself.
@@ -97,31 +110,22 @@ pub fn existing_inputs(job_dir: &Path, fingerprint: &str) -> Result<Option<Marke
 
 /// Removes staging folders left by an init container that was killed while
 /// writing. Returns how many were removed.
+///
+/// ```
+/// let job = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(job.path().join(".in.staging-dead")).unwrap();
+/// assert_eq!(task_boot::remove_stale_staging(job.path()).unwrap(), 1);
+/// ```
 pub fn remove_stale_staging(job_dir: &Path) -> Result<usize, BootError> {
-    let entries = match fs::read_dir(job_dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(BootError::io("listing", job_dir, e)),
-    };
-    let mut removed = 0;
-    for entry in entries {
-        let entry = entry.map_err(|e| BootError::io("listing", job_dir, e))?;
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(STAGING_PREFIX)
-        {
-            let path = entry.path();
-            fs::remove_dir_all(&path).map_err(|e| BootError::io("removing", &path, e))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
+    target(job_dir)?
+        .remove_leftovers(&[STAGING_TAG])
+        .map_err(|e| BootError::io("removing staging folders in", job_dir, e))
 }
 
 /// Writes the plan to a staging folder in `job_dir` and publishes it as
-/// `job_dir/in` in one step, replacing an older `in` atomically. On error
-/// the staging folder is removed and `in` is untouched.
+/// `job_dir/in` in one step ([`safe_fs::publish`]), replacing an older `in`
+/// atomically. On error the staging folder is removed and `in` is
+/// untouched.
 pub fn write_inputs(
     job_dir: &Path,
     plan: &InputPlan<'_>,
@@ -129,24 +133,12 @@ pub fn write_inputs(
     durability: Durability,
 ) -> Result<WriteStats, BootError> {
     let started = Instant::now();
-    match durability {
-        Durability::Sync => safe_fs::atomic::create_dir_all_durable(job_dir),
-        Durability::Rename => fs::create_dir_all(job_dir),
-    }
-    .map_err(|e| BootError::io("creating", job_dir, e))?;
-    let target = job_dir.join(INPUT_DIR);
-    let staging = safe_fs::atomic::staging_dir_for(&target)
+    let target = target(job_dir)?;
+    let staging = target
+        .stage(STAGING_TAG, durability.into())
         .map_err(|e| BootError::io("creating a staging folder in", job_dir, e))?;
     let root = staging.path();
     set_dir_mode(root)?;
-    // Opened before anything is written, so the flush below reports a
-    // write-back error of any file staged here.
-    let flush = match durability {
-        Durability::Sync => Some(
-            safe_fs::atomic::FsFlush::open(root).map_err(|e| BootError::io("opening", root, e))?,
-        ),
-        Durability::Rename => None,
-    };
 
     let mut made_dirs: HashSet<PathBuf> = HashSet::new();
     for file in &plan.files {
@@ -175,30 +167,22 @@ pub fn write_inputs(
         .map_err(|e| BootError::io("serialising", &marker_path, e.into()))?;
     write_new(&marker_path, &marker_json, FILE_MODE)?;
 
-    // One flush for everything in the staging folder, then the switch.
-    if let Some(flush) = flush {
-        flush
-            .sync_fs()
-            .map_err(|e| BootError::io("flushing", root, e))?;
-    }
-    let staged = staging.keep();
-    let old = match safe_fs::atomic::publish_dir(&staged, &target) {
-        Ok(old) => old,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staged);
-            return Err(BootError::io("publishing", &target, e));
-        }
-    };
-    let replaced = old.is_some();
-    if let Some(old) = old {
-        fs::remove_dir_all(&old)
-            .map_err(|e| BootError::io("removing the old inputs at", &old, e))?;
-    }
+    let published = staging
+        .publish()
+        .map_err(|source| BootError::Publish { source })?;
     Ok(WriteStats {
         marker,
-        replaced,
+        replaced: published.replaced,
         elapsed: started.elapsed(),
     })
+}
+
+/// `JOB_DIR/in` as a folder published under [`safe_fs::publish`]. No lock
+/// is taken: one init container writes one job dir, and a lock file would
+/// be a stray entry in the shared volume.
+fn target(job_dir: &Path) -> Result<Target, BootError> {
+    let path = job_dir.join(INPUT_DIR);
+    Target::new(&path).map_err(|e| BootError::io("naming", path, e))
 }
 
 fn make_dirs(
