@@ -105,6 +105,22 @@ impl From<JobRunInputResponse> for RunInput {
     }
 }
 
+impl RunInput {
+    /// Decodes the body of a gRPC `JobRunInputResponse` (the message after
+    /// gRPC's 5-byte frame header), as the gRPC client does.
+    ///
+    /// ```
+    /// // field 1 (envs), one map entry {1: "A", 2: "1"}
+    /// let msg = [0x0a, 0x06, 0x0a, 0x01, b'A', 0x12, 0x01, b'1'];
+    /// let input = task_boot::RunInput::from_protobuf(&msg).unwrap();
+    /// assert_eq!(input.envs["A"], "1");
+    /// assert!(task_boot::RunInput::from_protobuf(&[0x0a, 0x7f]).is_err());
+    /// ```
+    pub fn from_protobuf(bytes: &[u8]) -> Result<RunInput, prost::DecodeError> {
+        <JobRunInputResponse as prost::Message>::decode(bytes).map(RunInput::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
