@@ -24,15 +24,9 @@ impl ProviderConfig {
             ProviderSettings::Http(c) => {
                 crate::http::build(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
             }
-            ProviderSettings::Gcs(c) => {
-                crate::store::build_gcs(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
-            }
-            ProviderSettings::S3(c) => {
-                crate::store::build_s3(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
-            }
-            ProviderSettings::Azure(c) => {
-                crate::store::build_azure(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
-            }
+            ProviderSettings::Gcs(c) => gcs(&self.name, c, ctx),
+            ProviderSettings::S3(c) => s3(&self.name, c, ctx),
+            ProviderSettings::Azure(c) => azure(&self.name, c, ctx),
             ProviderSettings::Local(c) => {
                 crate::store::build_local(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
             }
@@ -48,9 +42,9 @@ impl Source {
         let name = self.display_name().to_owned();
         match &self.location {
             Location::Http { url } => {
-                return crate::http::build_exact(&name, url, ctx).map(|p| p as Arc<dyn Provider>);
+                crate::http::build_exact(&name, url, ctx).map(|p| p as Arc<dyn Provider>)
             }
-            Location::Gcs { bucket, .. } => crate::store::build_gcs(
+            Location::Gcs { bucket, .. } => gcs(
                 &name,
                 &GcsConfig {
                     bucket: bucket.clone(),
@@ -58,7 +52,7 @@ impl Source {
                 },
                 ctx,
             ),
-            Location::S3 { bucket, .. } => crate::store::build_s3(
+            Location::S3 { bucket, .. } => s3(
                 &name,
                 &S3Config {
                     bucket: bucket.clone(),
@@ -68,7 +62,7 @@ impl Source {
             ),
             Location::Azure {
                 account, container, ..
-            } => crate::store::build_azure(
+            } => azure(
                 &name,
                 &AzureConfig {
                     account: account.clone(),
@@ -83,11 +77,40 @@ impl Source {
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
                 crate::store::build_local(&name, &LocalConfig { path: parent }, ctx)
+                    .map(|p| p as Arc<dyn Provider>)
             }
         }
-        .map(|p| p as Arc<dyn Provider>)
     }
 }
+
+/// Store builders as providers; when a store's feature is off, the same
+/// signature answering [`RepoError::NotBuilt`].
+macro_rules! store_builder {
+    ($fn:ident, $build:ident, $cfg:ty, $kind:literal) => {
+        #[cfg(feature = $kind)]
+        fn $fn(
+            name: &str,
+            c: &$cfg,
+            ctx: &ProviderContext,
+        ) -> Result<Arc<dyn Provider>, RepoError> {
+            crate::store::$build(name, c, ctx).map(|p| p as Arc<dyn Provider>)
+        }
+
+        #[cfg(not(feature = $kind))]
+        #[allow(clippy::unnecessary_wraps)]
+        fn $fn(name: &str, _: &$cfg, _: &ProviderContext) -> Result<Arc<dyn Provider>, RepoError> {
+            Err(RepoError::NotBuilt {
+                provider: name.to_owned(),
+                kind: $kind,
+                feature: $kind,
+            })
+        }
+    };
+}
+
+store_builder!(gcs, build_gcs, GcsConfig, "gcs");
+store_builder!(s3, build_s3, S3Config, "s3");
+store_builder!(azure, build_azure, AzureConfig, "azure");
 
 /// The providers of a form-1 config, by name. Duplicate names are refused.
 ///
@@ -137,5 +160,21 @@ impl ProviderSet {
     /// All providers, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = &ProviderConfig> {
         self.by_name.values()
+    }
+}
+
+#[cfg(all(test, not(feature = "s3")))]
+mod tests {
+    use crate::{ProviderContext, RepoError, Source};
+
+    #[test]
+    fn a_store_left_out_of_the_build_is_named_with_its_feature() {
+        let source = Source::parse("s3://bucket/plugins/x.tar.gz", "/".as_ref()).unwrap();
+        let err = source.provider(&ProviderContext::new("/")).unwrap_err();
+        assert!(
+            matches!(err, RepoError::NotBuilt { kind: "s3", .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("feature `s3`"), "{err}");
     }
 }

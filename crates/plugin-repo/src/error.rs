@@ -62,6 +62,19 @@ pub enum RepoError {
     /// and the key.
     #[error("{0}")]
     Config(String),
+    /// The provider's store is not compiled into this build: its cargo
+    /// feature was off.
+    #[error(
+        "{provider}: {kind} providers are not built into this program (plugin-repo feature `{feature}`); use a build with {kind} support, such as optimus-plugin"
+    )]
+    NotBuilt {
+        /// Provider name.
+        provider: String,
+        /// Provider type (`gcs`, `s3`, `azure`).
+        kind: &'static str,
+        /// The plugin-repo cargo feature that adds it.
+        feature: &'static str,
+    },
     /// An HTTP client could not be set up (see
     /// [`ClientSettings::build`](crate::client::ClientSettings::build)).
     #[error("{setting} {problem}")]
