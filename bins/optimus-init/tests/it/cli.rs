@@ -59,7 +59,7 @@ const EXPECTED: &str = "project=proj\nquoted=[it's \"$HOME\" `id`\nline2]\ntoken
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pod_simulation_init_then_executor_sharing_only_the_volume() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let volume = tempfile::tempdir().unwrap();
     let term = volume.path().join("termination-log");
     let mut c = init(&srv, volume.path());
@@ -126,7 +126,7 @@ async fn pod_simulation_init_then_executor_sharing_only_the_volume() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modes_are_group_readable_and_secrets_not_world_readable_under_any_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let volume = tempfile::tempdir().unwrap();
     let mut c = init(&srv, volume.path());
     let exe = c.get_program().to_owned();
@@ -254,7 +254,7 @@ fn exec_forwards_sigterm_because_it_becomes_the_command() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_exit_1_with_a_termination_summary_and_no_secret() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     srv.push_fault(Fault::Status {
         status: 404,
         retry_after: None,
@@ -275,8 +275,7 @@ async fn failures_exit_1_with_a_termination_summary_and_no_secret() {
     assert!(!volume.path().join("in").exists());
 
     // Strict: a secret holding "<no value>" fails, naming the key only.
-    let srv =
-        RunInputServer::start(json!({"secrets": {"TOKEN": format!("{SENTINEL}<no value>")}})).await;
+    let srv = RunInputServer::start(json!({"secrets": {"TOKEN": format!("{SENTINEL}<no value>")}}));
     let mut c = init(&srv, volume.path());
     c.arg("--strict").arg("--termination-log").arg(&term);
     let out = run(c).await;
@@ -290,7 +289,7 @@ async fn failures_exit_1_with_a_termination_summary_and_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_settings_exit_2_naming_the_setting() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let volume = tempfile::tempdir().unwrap();
     for (key, value, want) in [
         ("SCHEDULED_AT", "yesterday", "SCHEDULED_AT"),
@@ -320,7 +319,7 @@ async fn a_kill_during_the_write_leaves_no_in_or_a_complete_one() {
     let files: serde_json::Map<String, serde_json::Value> = (0..3000)
         .map(|i| (format!("d{}/f{i}.txt", i % 50), json!("x".repeat(200))))
         .collect();
-    let srv = RunInputServer::start(json!({"files": files, "envs": {"A": "1"}})).await;
+    let srv = RunInputServer::start(json!({"files": files, "envs": {"A": "1"}}));
     let volume = tempfile::tempdir().unwrap();
     let mut saw_partial_run = false;
     for step in 0..16u64 {
@@ -363,7 +362,7 @@ async fn a_kill_during_the_write_leaves_no_in_or_a_complete_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assets_from_a_file_prefix_join_the_server_files() {
-    let srv = RunInputServer::start(json!({"files": {"query.sql": "select 1"}})).await;
+    let srv = RunInputServer::start(json!({"files": {"query.sql": "select 1"}}));
     let assets = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(assets.path().join("job1/sub")).unwrap();
     std::fs::write(assets.path().join("job1/model.bin"), b"\x00\x01binary").unwrap();
@@ -418,7 +417,7 @@ async fn non_root_init_and_executor_share_files_through_the_fs_group() {
         eprintln!("skipped: needs root and setpriv to switch users");
         return;
     }
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // What kubelet makes of an emptyDir with fsGroup 2000: group 2000, setgid.

@@ -330,7 +330,7 @@ async fn tls_with_a_ca_file_and_a_pinned_package() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_is_still_there_and_sends_both_run_ids() {
-    let srv = crate::server::RunInputServer::start(serde_json::json!({"envs": {"A": "1"}})).await;
+    let srv = crate::server::RunInputServer::start(serde_json::json!({"envs": {"A": "1"}}));
     let volume = tempfile::tempdir().unwrap();
     let mut c = init(&srv.host(), volume.path());
     c.args(["--protocol", "rest"])

@@ -19,9 +19,9 @@ fn installed() -> (Server, Project) {
     server.put("x.tgz", targz(&plugin_entries("x", "1.0.0")));
     let p = Project::new();
     let mut s = format!(
-        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: http\n      name: web\n      url: {}\n  plugins:\n",
+        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: http\n      name: web\n      url: {}/\n  plugins:\n",
         p.plugin_dir().display(),
-        server.url
+        server.url()
     );
     for path in ["bq2bq.tar.gz", "neo.zip", "x.tgz"] {
         s.push_str(&format!("    - {{provider: web, path: {path}}}\n"));

@@ -19,7 +19,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use crate::support::{Project, bin, plugin_entries, sha256_hex, targz, zip_bytes};
 use object_store::ObjectStoreExt as _;
@@ -49,11 +48,11 @@ fn b64(data: &[u8]) -> String {
 
 // ------------------------------------------------------------- proxy --
 
-/// A loopback HTTP proxy in front of one emulator that records every
-/// request (method and path) before forwarding it.
+/// A loopback HTTP proxy in front of one emulator (testkit's server, which
+/// records every request) forwarding each request.
 struct Proxy {
     url: String,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
+    server: testkit::http::Server,
 }
 
 #[derive(Clone)]
@@ -64,7 +63,6 @@ struct ProxyState {
     /// is kept: S3 signatures cover it.
     rewrite_host: bool,
     client: reqwest::Client,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 fn hop_by_hop(name: &str) -> bool {
@@ -120,10 +118,6 @@ async fn forward(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    st.seen
-        .lock()
-        .unwrap()
-        .push((method.to_string(), percent_decode(req.uri().path())));
     let mut out = st
         .client
         .request(method, format!("{}{path_and_query}", st.upstream));
@@ -155,40 +149,40 @@ async fn forward(
 }
 
 impl Proxy {
-    fn start(rt: &tokio::runtime::Runtime, upstream: &str, rewrite_host: bool) -> Proxy {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+    fn start(upstream: &str, rewrite_host: bool) -> Proxy {
         let state = ProxyState {
             upstream: upstream.to_owned(),
             rewrite_host,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
-            seen: seen.clone(),
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let server = testkit::http::Server::start(app);
         Proxy {
-            url: format!("http://{addr}"),
-            seen,
+            url: server.url(),
+            server,
         }
+    }
+
+    /// Method and (decoded) path of every request, oldest first.
+    fn seen(&self) -> Vec<(String, String)> {
+        let seen = self.server.requests();
+        seen.iter()
+            .map(|r| (r.method.to_string(), percent_decode(&r.path)))
+            .collect()
     }
 
     /// GET requests for objects under `/…/<prefix>/` (the artifacts: the
     /// test uploads directly to the emulator, not through the proxy).
     fn gets(&self, prefix: &str) -> usize {
         let needle = format!("/{prefix}/");
-        self.seen
-            .lock()
-            .unwrap()
+        self.seen()
             .iter()
             .filter(|(m, p)| m == "GET" && p.contains(&needle))
             .count()
     }
 
     fn requests(&self) -> usize {
-        self.seen.lock().unwrap().len()
+        self.server.requests().len()
     }
 }
 
@@ -217,7 +211,7 @@ impl Emulator {
             .enable_all()
             .build()
             .unwrap();
-        let proxy = Proxy::start(&rt, &endpoint, kind == Kind::Gcs);
+        let proxy = Proxy::start(&endpoint, kind == Kind::Gcs);
         // Azurite keeps its data across runs of the script: a prefix of
         // its own per run keeps the scenarios apart.
         let nanos = std::time::SystemTime::now()

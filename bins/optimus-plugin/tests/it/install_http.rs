@@ -7,9 +7,9 @@ use predicates::prelude::*;
 
 fn http_config(p: &Project, server: &Server, auth: &str, paths: &[&str]) {
     let mut s = format!(
-        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: http\n      name: web\n      url: {}\n{auth}  plugins:\n",
+        "plugins:\n  plugin_dir: {}\n  providers:\n    - type: http\n      name: web\n      url: {}/\n{auth}  plugins:\n",
         p.plugin_dir().display(),
-        server.url
+        server.url()
     );
     for path in paths {
         s.push_str(&format!("    - {{provider: web, path: {path}}}\n"));
@@ -72,7 +72,7 @@ fn not_found_fails_and_keeps_the_previous_set() {
 fn auth_failure_fails_clearly_without_leaking_the_token() {
     let server = Server::start();
     server.put("a.tar.gz", targz(&plugin_entries("a", "1")));
-    *server.state.token.lock().unwrap() = Some("right-token".into());
+    server.require_bearer(Some("right-token"));
     let p = Project::new();
     http_config(
         &p,
@@ -91,7 +91,7 @@ fn auth_failure_fails_clearly_without_leaking_the_token() {
     assert!(!all.contains("sentinel-token-7f3a"), "token leaked: {all}");
     assert!(p.snapshot().is_none());
 
-    *server.state.token.lock().unwrap() = Some("sentinel-token-7f3a".into());
+    server.require_bearer(Some("sentinel-token-7f3a"));
     install(&p).success();
     assert!(p.snapshot().unwrap().contains_key("optimus-plugin-a.yaml"));
 }
@@ -111,12 +111,7 @@ fn server_dying_mid_download_fails_and_keeps_the_previous_set() {
     http_config(&p, &server, "", &["a.tar.gz"]);
     install(&p).success();
     let before = p.snapshot();
-    server
-        .state
-        .truncate
-        .lock()
-        .unwrap()
-        .push("b.tar.gz".into());
+    server.die_during("b.tar.gz");
     http_config(&p, &server, "", &["a.tar.gz", "b.tar.gz"]);
     install(&p)
         .code(1)
@@ -139,8 +134,8 @@ fn form_two_url_checksum_mismatch_names_both_digests() {
     let p = Project::new();
     let wrong = "ab".repeat(32);
     p.write_config(&format!(
-        "plugin:\n  artifacts:\n    - {}a.tar.gz?checksum=sha256:{wrong}\nplugins:\n  plugin_dir: {}\n",
-        server.url,
+        "plugin:\n  artifacts:\n    - {}/a.tar.gz?checksum=sha256:{wrong}\nplugins:\n  plugin_dir: {}\n",
+        server.url(),
         p.plugin_dir().display()
     ));
     install(&p).code(1).stderr(
@@ -150,8 +145,8 @@ fn form_two_url_checksum_mismatch_names_both_digests() {
     );
     assert!(p.snapshot().is_none());
     p.write_config(&format!(
-        "plugin:\n  artifacts:\n    - {}a.tar.gz?checksum=sha256:{}\nplugins:\n  plugin_dir: {}\n",
-        server.url,
+        "plugin:\n  artifacts:\n    - {}/a.tar.gz?checksum=sha256:{}\nplugins:\n  plugin_dir: {}\n",
+        server.url(),
         sha256_hex(&data),
         p.plugin_dir().display()
     ));

@@ -4,52 +4,22 @@
 
 use crate::support::{Project, bin, plugin_entries, targz, zip_bytes};
 use predicates::prelude::*;
+use testkit::s3::S3;
 
 const SECRET: &str = "sentinel-s3-secret-91c2";
 
-fn start_s3(root: &std::path::Path, rt: &tokio::runtime::Runtime) -> String {
-    let fs = s3s_fs::FileSystem::new(root).unwrap();
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(s3s::auth::SimpleAuth::from_single("AKIDTEST", SECRET));
-    let service = builder.build();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let svc = service.clone();
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(sock), svc)
-                    .await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[test]
 fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = tempfile::tempdir().unwrap();
-    let base = store.path().join("bucket/plugins");
-    std::fs::create_dir_all(&base).unwrap();
-    std::fs::write(
-        base.join("bq2bq.tar.gz"),
+    let s3 = S3::start(SECRET);
+    s3.put(
+        "plugins/bq2bq.tar.gz",
         targz(&plugin_entries("bq2bq", "1.0.0")),
-    )
-    .unwrap();
-    std::fs::write(
-        base.join("neo.zip"),
+    );
+    s3.put(
+        "plugins/neo.zip",
         zip_bytes(&plugin_entries("neo", "1.0.0")),
-    )
-    .unwrap();
-    let endpoint = start_s3(store.path(), &rt);
+    );
+    let endpoint = s3.endpoint();
 
     let p = Project::new();
     p.write_config(&format!(
@@ -87,11 +57,10 @@ fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
     assert_eq!(std::fs::read_link(p.plugin_dir()).unwrap(), target);
 
     // A changed object is picked up.
-    std::fs::write(
-        base.join("neo.zip"),
+    s3.put(
+        "plugins/neo.zip",
         zip_bytes(&plugin_entries("neo", "2.0.0")),
-    )
-    .unwrap();
+    );
     run(SECRET)
         .success()
         .stdout(predicate::str::contains("1 updated"));

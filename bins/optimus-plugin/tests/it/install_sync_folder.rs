@@ -34,7 +34,7 @@ fn sync(server: &Server, dir: &Path) -> assert_cmd::assert::Assert {
             "--attempts",
             "1",
             "--host",
-            &server.url,
+            &format!("{}/", server.url()),
             "--plugin-dir",
         ])
         .arg(dir)
@@ -157,7 +157,7 @@ fn sync_waits_for_the_lock_install_holds() {
             "--attempts",
             "1",
             "--host",
-            &server.url,
+            &format!("{}/", server.url()),
             "--plugin-dir",
         ])
         .arg(p.plugin_dir())

@@ -3,10 +3,8 @@
 //! a bearer token print none of them, on stdout or stderr.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-use std::sync::{Arc, Mutex};
-
-use crate::support::{Server, bin, plugin_entries, plugin_yaml, targz};
-use axum::http::{HeaderMap, Uri, header};
+use crate::support::{Server, bin, plugin_entries, plugin_yaml, targz, zip_bytes};
+use axum::http::{Uri, header};
 
 /// Every secret value of these tests contains this, so one search finds any.
 const SENTINEL: &str = "SeNtInEl7f3a";
@@ -30,55 +28,38 @@ fn assert_no_secret(out: &std::process::Output) {
     assert!(stderr.contains("DEBUG"), "no debug lines:\n{stderr}");
 }
 
-/// A server on 127.0.0.1 that records the Authorization header of every
-/// request and answers each path with `respond(path)`.
+/// A server on 127.0.0.1 (recording every request) that answers each path
+/// with `respond(path)`.
 struct Recording {
+    server: testkit::http::Server,
     addr: String,
-    seen: Arc<Mutex<Vec<String>>>,
-    _rt: tokio::runtime::Runtime,
 }
 
 impl Recording {
     fn start(respond: fn(&str) -> Vec<u8>) -> Self {
-        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-        let log = Arc::clone(&seen);
-        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-            let log = Arc::clone(&log);
-            async move {
-                let auth = headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                log.lock().unwrap().push(auth);
-                respond(uri.path())
-            }
-        });
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        rt.spawn(async move { axum::serve(listener, app).await });
+        let app = axum::Router::new().fallback(move |uri: Uri| async move { respond(uri.path()) });
+        let server = testkit::http::Server::start(app);
         Self {
-            addr,
-            seen,
-            _rt: rt,
+            addr: server.host(),
+            server,
         }
     }
 
-    fn port(&self) -> &str {
-        self.addr.rsplit(':').next().unwrap()
+    fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The Authorization header of every request ("" when there was none).
+    fn seen(&self) -> Vec<String> {
+        self.server
+            .requests()
+            .iter()
+            .map(|r| r.header(header::AUTHORIZATION).unwrap_or("").to_owned())
+            .collect()
     }
 
     fn basic_auth_count(&self) -> usize {
-        self.seen
-            .lock()
-            .unwrap()
+        self.seen()
             .iter()
             .filter(|a| a.starts_with("Basic "))
             .count()
@@ -98,23 +79,18 @@ fn yaml_plugin_for(path: &str) -> Vec<u8> {
 
 /// `/plugins` -> a zip holding one YAML plugin, as the Optimus server serves it.
 fn plugins_zip(_path: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.start_file(
-        "optimus-plugin-synced.yaml",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .unwrap();
-    w.write_all(plugin_yaml("synced", "1.0.0").as_bytes())
-        .unwrap();
-    w.finish().unwrap().into_inner()
+    zip_bytes(&[(
+        "optimus-plugin-synced.yaml".to_owned(),
+        plugin_yaml("synced", "1.0.0").into_bytes(),
+        0o644,
+    )])
 }
 
 #[test]
 fn install_at_debug_level_prints_no_credentials() {
     // A bearer-protected provider whose URL also carries a signed query.
     let tokened = Server::start();
-    *tokened.state.token.lock().unwrap() = Some(secret("bearer"));
+    tokened.require_bearer(Some(&secret("bearer")));
     tokened.put("bq2bq.tar.gz", targz(&plugin_entries("bq2bq", "0.3.2")));
     // Source URLs with user info (basic auth) and with .netrc credentials.
     let open = Recording::start(yaml_plugin_for);
@@ -126,10 +102,10 @@ fn install_at_debug_level_prints_no_credentials() {
     )
     .unwrap();
     let config = format!(
-        "plugins:\n  plugin_dir: {plugins}\n  providers:\n    - type: http\n      name: web\n      url: {url}?sig={sig}\n      auth:\n        bearer: {{env: PLUGIN_TOKEN}}\n  plugins:\n    - provider: web\n      path: bq2bq.tar.gz\n\
+        "plugins:\n  plugin_dir: {plugins}\n  providers:\n    - type: http\n      name: web\n      url: {url}/?sig={sig}\n      auth:\n        bearer: {{env: PLUGIN_TOKEN}}\n  plugins:\n    - provider: web\n      path: bq2bq.tar.gz\n\
          plugin:\n  artifacts:\n    - http://svc:{pass}@{addr}/a/optimus-plugin-lite.yaml\n    - http://localhost:{port}/b/optimus-plugin-netrc.yaml\n",
         plugins = dir.path().join("plugins").display(),
-        url = tokened.url,
+        url = tokened.url(),
         sig = secret("sig"),
         pass = secret("urlpass"),
         addr = open.addr,
@@ -160,11 +136,7 @@ fn install_at_debug_level_prints_no_credentials() {
     // The credentials were used: bearer (else the tokened server answers
     // 401), URL user info and .netrc as basic auth.
     assert!(tokened.gets() >= 2);
-    assert!(
-        open.basic_auth_count() >= 4,
-        "{:?}",
-        open.seen.lock().unwrap()
-    );
+    assert!(open.basic_auth_count() >= 4, "{:?}", open.seen());
     let plugins = dir.path().join("plugins");
     for f in [
         "optimus-plugin-bq2bq.yaml",

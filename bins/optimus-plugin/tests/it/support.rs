@@ -1,5 +1,5 @@
-//! Shared helpers for the install tests: archives, configs, a counting HTTP
-//! server on 127.0.0.1, running the binary, reading a plugin set.
+//! Shared helpers for the install tests: archives, configs, running the
+//! binary, reading a plugin set; the HTTP and S3 servers are testkit's.
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -7,11 +7,9 @@
     clippy::format_push_string
 )]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -204,121 +202,6 @@ impl Project {
     }
 }
 
-/// An in-process HTTP server on 127.0.0.1 serving files with ETag and HEAD,
-/// counting GETs; optional bearer auth; paths in `truncate` send half the
-/// body and then drop the connection.
-#[derive(Clone, Default)]
-pub struct ServerState {
-    pub files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    pub gets: Arc<AtomicUsize>,
-    pub heads: Arc<AtomicUsize>,
-    pub token: Arc<Mutex<Option<String>>>,
-    pub truncate: Arc<Mutex<Vec<String>>>,
-    pub dead: Arc<std::sync::atomic::AtomicBool>,
-}
-
-pub struct Server {
-    pub url: String,
-    pub state: ServerState,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Server {
-    pub fn start() -> Server {
-        use axum::body::Body;
-        use axum::extract::{Path as AxPath, State};
-        use axum::http::{HeaderMap, Method, StatusCode, header};
-        use axum::response::{IntoResponse, Response};
-
-        async fn serve(
-            State(st): State<ServerState>,
-            method: Method,
-            headers: HeaderMap,
-            AxPath(path): AxPath<String>,
-        ) -> Response {
-            if st.dead.load(Ordering::SeqCst) {
-                return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
-            }
-            if let Some(tok) = st.token.lock().unwrap().clone() {
-                let ok = headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v == format!("Bearer {tok}"));
-                if !ok {
-                    return (StatusCode::UNAUTHORIZED, "no").into_response();
-                }
-            }
-            let Some(data) = st.files.lock().unwrap().get(&path).cloned() else {
-                return (StatusCode::NOT_FOUND, "missing").into_response();
-            };
-            let etag = format!("\"{}\"", &sha256_hex(&data)[..16]);
-            if method == Method::HEAD {
-                st.heads.fetch_add(1, Ordering::SeqCst);
-                return Response::builder()
-                    .header(header::CONTENT_LENGTH, data.len())
-                    .header(header::ETAG, etag)
-                    .body(Body::empty())
-                    .unwrap();
-            }
-            st.gets.fetch_add(1, Ordering::SeqCst);
-            if st.truncate.lock().unwrap().contains(&path) {
-                // Half the body, then the connection drops and the server
-                // stays down.
-                st.dead.store(true, Ordering::SeqCst);
-                let half = data[..data.len() / 2].to_vec();
-                let stream = futures::stream::iter(vec![
-                    Ok::<_, std::io::Error>(bytes_from(half)),
-                    Err(std::io::Error::other("server died")),
-                ]);
-                return Response::builder()
-                    .header(header::CONTENT_LENGTH, data.len())
-                    .header(header::ETAG, etag)
-                    .body(Body::from_stream(stream))
-                    .unwrap();
-            }
-            Response::builder()
-                .header(header::CONTENT_LENGTH, data.len())
-                .header(header::ETAG, etag)
-                .body(Body::from(data))
-                .unwrap()
-        }
-
-        fn bytes_from(v: Vec<u8>) -> axum::body::Bytes {
-            axum::body::Bytes::from(v)
-        }
-
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let state = ServerState::default();
-        let app = axum::Router::new()
-            .route("/{*path}", axum::routing::get(serve))
-            .with_state(state.clone());
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Server {
-            url: format!("http://{addr}/"),
-            state,
-            _rt: rt,
-        }
-    }
-
-    pub fn put(&self, path: &str, data: Vec<u8>) {
-        self.state
-            .files
-            .lock()
-            .unwrap()
-            .insert(path.to_owned(), data);
-    }
-
-    pub fn gets(&self) -> usize {
-        self.state.gets.load(Ordering::SeqCst)
-    }
-}
+/// The artifact server of these tests: testkit's file server on 127.0.0.1
+/// (ETag, HEAD, counted GETs, bearer auth, a death mid-body on request).
+pub use testkit::http::FileServer as Server;

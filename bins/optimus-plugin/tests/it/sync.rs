@@ -8,8 +8,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -349,11 +347,10 @@ fn usage_errors_exit_2() {
 // ------------------------------------------------------------ bad servers
 
 /// An in-process axum server on 127.0.0.1 answering `/plugins` with a fixed
-/// response; counts requests.
+/// response.
 struct FakeServer {
     addr: String,
-    hits: Arc<AtomicUsize>,
-    _rt: tokio::runtime::Runtime,
+    server: testkit::http::Server,
 }
 
 impl FakeServer {
@@ -363,20 +360,11 @@ impl FakeServer {
         etag: Option<&'static str>,
         body: Vec<u8>,
     ) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&hits);
         let app = Router::new().route(
             "/plugins",
             get(move |headers: axum::http::HeaderMap| {
                 let body = body.clone();
-                let counter = Arc::clone(&counter);
                 async move {
-                    counter.fetch_add(1, Ordering::SeqCst);
                     let mut resp =
                         (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
                     if let Some(tag) = etag {
@@ -390,16 +378,17 @@ impl FakeServer {
                 }
             }),
         );
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        rt.spawn(async move { axum::serve(listener, app).await });
+        let server = testkit::http::Server::start(app);
         Self {
-            addr,
-            hits,
-            _rt: rt,
+            addr: server.host(),
+            server,
         }
+    }
+
+    /// Requests for `/plugins` so far.
+    fn hits(&self) -> usize {
+        let seen = self.server.requests();
+        seen.iter().filter(|r| r.path == "/plugins").count()
     }
 
     fn zip(body: Vec<u8>) -> Self {
@@ -454,7 +443,7 @@ fn not_found_is_refused() {
     );
     let err = refused(&s, "answered HTTP 404 Not Found: no such page");
     assert!(err.contains(&format!("http://{}/plugins", s.addr)), "{err}");
-    assert_eq!(s.hits.load(Ordering::SeqCst), 1, "404 is not retried");
+    assert_eq!(s.hits(), 1, "404 is not retried");
 }
 
 #[test]
@@ -469,7 +458,7 @@ fn server_error_is_retried_then_refused() {
         &s,
         "answered HTTP 500 Internal Server Error: database down (after 2 attempts)",
     );
-    assert_eq!(s.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(s.hits(), 2);
 }
 
 #[test]
@@ -607,7 +596,7 @@ fn upstream_server_without_etag_works() {
     );
     assert_eq!(snapshot(&dir), before);
     assert_eq!(state_inode(), inode);
-    assert_eq!(s.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(s.hits(), 2);
 }
 
 #[test]

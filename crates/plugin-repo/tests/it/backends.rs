@@ -7,11 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::pedantic)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::common::{Backend, SENTINEL, env_of, run_suite, test_ctx};
 use plugin_repo::{Provider, ProviderConfig, ProviderContext};
+use testkit::http::FileServer;
 use tokio::io::AsyncWriteExt;
 
 const LARGE: u64 = 200 << 20;
@@ -37,150 +38,36 @@ fn config(yaml: &str) -> ProviderConfig {
 
 // ---------------------------------------------------------------- http --
 
-mod http_server {
-    use std::path::PathBuf;
-    use std::sync::{Arc, Mutex};
+/// The Authorization header of every request `server` got.
+fn auth_seen(server: &FileServer) -> Vec<Option<String>> {
+    server
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect()
+}
 
-    use axum::body::Body;
-    use axum::extract::{Request, State};
-    use axum::http::{HeaderMap, Method, StatusCode, header};
-    use axum::response::Response;
-    use tokio::io::AsyncSeekExt;
-
-    #[derive(Clone)]
-    pub struct Srv {
-        pub root: PathBuf,
-        pub token: Option<String>,
-        pub queries: Arc<Mutex<Vec<String>>>,
-        pub auth_seen: Arc<Mutex<Vec<Option<String>>>>,
-        pub redirect_to: Option<String>,
-    }
-
-    pub async fn start(srv: Srv) -> std::net::SocketAddr {
-        let app = axum::Router::new().fallback(handle).with_state(srv);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        addr
-    }
-
-    fn status(code: StatusCode) -> Response {
-        Response::builder()
-            .status(code)
-            .body(Body::empty())
-            .unwrap()
-    }
-
-    async fn handle(State(s): State<Srv>, req: Request) -> Response {
-        let auth = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        s.auth_seen.lock().unwrap().push(auth.clone());
-        if let Some(q) = req.uri().query() {
-            s.queries.lock().unwrap().push(q.to_owned());
-        }
-        let path = percent_encoding::percent_decode_str(req.uri().path().trim_start_matches('/'))
-            .decode_utf8_lossy()
-            .into_owned();
-        if let Some(target) = &s.redirect_to {
-            return Response::builder()
-                .status(StatusCode::FOUND)
-                .header(header::LOCATION, format!("{target}/{path}"))
-                .body(Body::empty())
-                .unwrap();
-        }
-        if let Some(tok) = &s.token
-            && auth.as_deref() != Some(&format!("Bearer {tok}"))
-        {
-            return status(if auth.is_some() {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::UNAUTHORIZED
-            });
-        }
-        if path.split('/').any(|p| p == "..") {
-            return status(StatusCode::BAD_REQUEST);
-        }
-        let file = s.root.join(&path);
-        let Ok(md) = tokio::fs::metadata(&file).await else {
-            return status(StatusCode::NOT_FOUND);
-        };
-        if !md.is_file() {
-            return status(StatusCode::NOT_FOUND);
-        }
-        let len = md.len();
-        let mtime = md.modified().unwrap();
-        let nanos = mtime
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let etag = format!("\"{len:x}-{nanos:x}\"");
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ETAG, etag.parse().unwrap());
-        headers.insert(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(mtime).parse().unwrap(),
-        );
-        headers.insert(header::ACCEPT_RANGES, "bytes".parse().unwrap());
-        let start = req
-            .headers()
-            .get(header::RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("bytes="))
-            .and_then(|v| v.strip_suffix('-'))
-            .and_then(|v| v.parse::<u64>().ok());
-        if let Some(m) = req.headers().get(header::IF_MATCH)
-            && m.to_str().ok() != Some(etag.as_str())
-        {
-            return status(StatusCode::PRECONDITION_FAILED);
-        }
-        let mut builder = Response::builder();
-        let from = start.unwrap_or(0).min(len);
-        if start.is_some() {
-            builder = builder.status(StatusCode::PARTIAL_CONTENT);
-            headers.insert(
-                header::CONTENT_RANGE,
-                format!("bytes {from}-{}/{len}", len.saturating_sub(1))
-                    .parse()
-                    .unwrap(),
-            );
-        }
-        headers.insert(header::CONTENT_LENGTH, (len - from).into());
-        for (k, v) in &headers {
-            builder = builder.header(k, v);
-        }
-        if req.method() == Method::HEAD {
-            return builder.body(Body::empty()).unwrap();
-        }
-        let mut f = tokio::fs::File::open(&file).await.unwrap();
-        f.seek(std::io::SeekFrom::Start(from)).await.unwrap();
-        builder
-            .body(Body::from_stream(
-                tokio_util::io::ReaderStream::with_capacity(f, 64 << 10),
-            ))
-            .unwrap()
-    }
+/// The query string of every request `server` got that had one.
+fn queries(server: &FileServer) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.query)
+        .collect()
 }
 
 struct HttpBackend {
     dir: tempfile::TempDir,
     addr: SocketAddr,
-    srv: http_server::Srv,
+    srv: FileServer,
 }
 
 impl HttpBackend {
-    async fn start(token: Option<&str>) -> Self {
+    fn start(token: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let srv = http_server::Srv {
-            root: dir.path().to_path_buf(),
-            token: token.map(str::to_owned),
-            queries: Arc::default(),
-            auth_seen: Arc::default(),
-            redirect_to: None,
-        };
-        let addr = http_server::start(srv.clone()).await;
+        let srv = FileServer::folder(dir.path());
+        srv.require_bearer(token);
+        let addr = srv.addr();
         Self { dir, addr, srv }
     }
 
@@ -239,7 +126,7 @@ impl Backend for HttpBackend {
         false
     }
     fn seen_queries(&self) -> Option<Vec<String>> {
-        Some(self.srv.queries.lock().unwrap().clone())
+        Some(queries(&self.srv))
     }
 }
 
@@ -249,8 +136,8 @@ async fn suite_http() {
     // too by giving the netrc password the same sentinel through basic:
     // the server below checks bearer only, so the source case uses a
     // second, open server.
-    let b = HttpBackend::start(Some(SENTINEL)).await;
-    let open = OpenHttp(HttpBackend::start(None).await, b);
+    let b = HttpBackend::start(Some(SENTINEL));
+    let open = OpenHttp(HttpBackend::start(None), b);
     run_suite(&open, LARGE).await;
 }
 
@@ -300,17 +187,12 @@ impl Backend for OpenHttp {
 
 #[tokio::test]
 async fn http_netrc_is_sent_and_redirects_drop_credentials() {
-    let target = HttpBackend::start(None).await;
+    let target = HttpBackend::start(None);
     target.put("x.bin", 10).await;
     let dir = tempfile::tempdir().unwrap();
-    let srv = http_server::Srv {
-        root: dir.path().to_path_buf(),
-        token: None,
-        queries: Arc::default(),
-        auth_seen: Arc::default(),
-        redirect_to: Some(format!("http://localhost:{}", target.addr.port())),
-    };
-    let addr = http_server::start(srv.clone()).await;
+    let srv = FileServer::start();
+    srv.redirect_to(&format!("http://localhost:{}", target.addr.port()));
+    let addr = srv.addr();
     let ctx = test_ctx(dir.path());
     // Bearer + custom header, the header value from a file, the token from env.
     std::fs::write(dir.path().join("key"), format!("{SENTINEL}\n")).unwrap();
@@ -322,12 +204,9 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
     .unwrap();
     let (n, _) = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
     assert_eq!(n, 10);
-    assert_eq!(
-        srv.auth_seen.lock().unwrap().as_slice(),
-        [Some(format!("Bearer {SENTINEL}"))]
-    );
+    assert_eq!(auth_seen(&srv), [Some(format!("Bearer {SENTINEL}"))]);
     // The other host (localhost vs 127.0.0.1) got no credentials.
-    assert_eq!(target.srv.auth_seen.lock().unwrap().as_slice(), [None]);
+    assert_eq!(auth_seen(&target.srv), [None]);
 
     // .netrc from HOME, used when no auth is configured.
     std::fs::write(
@@ -345,7 +224,7 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
     .build(&ctx)
     .unwrap();
     let _ = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
-    let seen = srv.auth_seen.lock().unwrap().last().cloned().flatten();
+    let seen = auth_seen(&srv).last().cloned().flatten();
     assert_eq!(seen.as_deref(), Some("Basic YWxpY2U6cHc="));
 }
 
@@ -354,17 +233,12 @@ async fn http_netrc_is_sent_and_redirects_drop_credentials() {
 /// of `127.0.0.1`) gets none, even when `.netrc` names that host.
 #[tokio::test]
 async fn http_netrc_credentials_never_follow_a_redirect_to_another_host() {
-    let target = HttpBackend::start(None).await;
+    let target = HttpBackend::start(None);
     target.put("x.bin", 10).await;
     let dir = tempfile::tempdir().unwrap();
-    let srv = http_server::Srv {
-        root: dir.path().to_path_buf(),
-        token: None,
-        queries: Arc::default(),
-        auth_seen: Arc::default(),
-        redirect_to: Some(format!("http://localhost:{}", target.addr.port())),
-    };
-    let addr = http_server::start(srv.clone()).await;
+    let srv = FileServer::start();
+    srv.redirect_to(&format!("http://localhost:{}", target.addr.port()));
+    let addr = srv.addr();
     for netrc in [
         format!("default login anon password {SENTINEL}\n"),
         format!(
@@ -392,12 +266,12 @@ async fn http_netrc_credentials_never_follow_a_redirect_to_another_host() {
         for p in providers {
             let (n, _) = crate::common::drain(p.as_ref(), "x.bin").await.unwrap();
             assert_eq!(n, 10);
-            let first = srv.auth_seen.lock().unwrap().last().cloned().flatten();
+            let first = auth_seen(&srv).last().cloned().flatten();
             assert!(
                 first.is_some_and(|a| a.starts_with("Basic ")),
                 "the original host gets the .netrc entry ({netrc:?})"
             );
-            let seen = target.srv.auth_seen.lock().unwrap().clone();
+            let seen = auth_seen(&target.srv);
             assert!(
                 seen.iter().all(Option::is_none),
                 "the redirect target saw credentials: {seen:?} ({netrc:?})"
@@ -408,7 +282,7 @@ async fn http_netrc_credentials_never_follow_a_redirect_to_another_host() {
 
 #[tokio::test]
 async fn http_paths_are_joined_and_escaped_and_query_kept() {
-    let b = HttpBackend::start(None).await;
+    let b = HttpBackend::start(None);
     b.put("dir with space/a+b#c.bin", 5).await;
     let ctx = test_ctx(b.dir.path());
     for url in [
@@ -423,7 +297,7 @@ async fn http_paths_are_joined_and_escaped_and_query_kept() {
             .unwrap();
         assert_eq!(n, 5);
     }
-    let q = b.srv.queries.lock().unwrap().clone();
+    let q = queries(&b.srv);
     assert_eq!(q, ["sig=abc", "sig=abc"]);
     let p = config(&format!(
         "type: http\nname: web\nurl: http://{}/base/\n",
@@ -438,31 +312,15 @@ async fn http_paths_are_joined_and_escaped_and_query_kept() {
 // ------------------------------------------------------------------ s3 --
 
 struct S3sBackend {
-    root: tempfile::TempDir,
+    s3: testkit::s3::S3,
     addr: SocketAddr,
 }
 
 impl S3sBackend {
-    async fn start() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("bucket")).unwrap();
-        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single("AKIDTEST", SENTINEL));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((sock, _)) = listener.accept().await {
-                let svc = service.clone();
-                tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(sock), svc)
-                        .await;
-                });
-            }
-        });
-        Self { root, addr }
+    fn start() -> Self {
+        let s3 = testkit::s3::S3::start(SENTINEL);
+        let addr = s3.addr();
+        Self { s3, addr }
     }
 
     fn with(
@@ -488,7 +346,7 @@ impl Backend for S3sBackend {
         "s3s".into()
     }
     async fn put(&self, path: &str, size: u64) {
-        write_pattern(&self.root.path().join("bucket/base").join(path), size).await;
+        write_pattern(&self.s3.object(&format!("base/{path}")), size).await;
     }
     fn provider(&self, ctx: &ProviderContext) -> Arc<dyn Provider> {
         self.with(ctx, &self.addr.to_string(), Some(("AKIDTEST", SENTINEL)))
@@ -510,21 +368,13 @@ impl Backend for S3sBackend {
         Some(self.with(ctx, &self.addr.to_string(), None))
     }
     fn source(&self, path: &str) -> (String, Vec<(&'static str, String)>) {
-        (
-            format!("s3://bucket/base/{path}"),
-            vec![
-                ("AWS_ENDPOINT_URL", format!("http://{}", self.addr)),
-                ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
-                ("AWS_SECRET_ACCESS_KEY", SENTINEL.into()),
-                ("AWS_REGION", "us-east-1".into()),
-            ],
-        )
+        (format!("s3://bucket/base/{path}"), self.s3.env())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suite_s3s() {
-    let b = S3sBackend::start().await;
+    let b = S3sBackend::start();
     run_suite(&b, LARGE).await;
 }
 
@@ -858,6 +708,3 @@ async fn suite_azurite() {
         .unwrap();
     run_suite(&AzuriteBackend { endpoint, store }, LARGE).await;
 }
-
-#[allow(dead_code)]
-fn _unused(_: PathBuf, _: Mutex<()>) {}

@@ -13,11 +13,9 @@ async fn sources_from_one_context_share_a_connection() {
         "/{name}",
         axum::routing::get(|| async { crate::common::pattern(0, 1024) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = testkit::http::Server::start(app);
     // A proxy with no faults, only to count TCP connections.
-    let proxy = FaultProxy::start(upstream, Vec::new()).await;
+    let proxy = FaultProxy::start(server.addr(), Vec::new());
 
     let dir = tempfile::tempdir().unwrap();
     let ctx = test_ctx(dir.path());

@@ -1,19 +1,17 @@
 //! The behavioural suite every backend runs, and its helpers: a
-//! deterministic content generator, a fault-injecting TCP proxy, an RSS
-//! probe.
+//! deterministic content generator and an RSS probe; the fault-injecting
+//! TCP proxy is testkit's.
 
 #![allow(dead_code, clippy::missing_panics_doc)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use plugin_repo::{Provider, ProviderContext, RepoError, RetrySettings, Source, Timeouts};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+pub use testkit::tcp::{Fault, FaultProxy};
 
 /// Byte `i` of every generated artifact: cheap, not periodic over small
 /// windows, so a resumed download at the wrong offset is caught.
@@ -270,8 +268,7 @@ async fn run_faults(b: &dyn Backend, ctx: &ProviderContext, upstream: SocketAddr
     let proxy = FaultProxy::start(
         upstream,
         vec![Fault::CutAfter(1 << 20), Fault::CutAfter(2 << 20)],
-    )
-    .await;
+    );
     let p = b.provider_via(ctx, &proxy.endpoint()).unwrap();
     let (n, _) = drain(p.as_ref(), "faults/mid.bin").await.unwrap();
     assert_eq!(n, 3 << 20, "[{label}] resumed size");
@@ -287,8 +284,7 @@ async fn run_faults(b: &dyn Backend, ctx: &ProviderContext, upstream: SocketAddr
             Fault::Status503 { retry_after: 1 },
             Fault::Status503 { retry_after: 0 },
         ],
-    )
-    .await;
+    );
     let p = b.provider_via(ctx, &proxy.endpoint()).unwrap();
     let started = std::time::Instant::now();
     let (n, _) = drain(p.as_ref(), "faults/mid.bin").await.unwrap();
@@ -304,14 +300,13 @@ async fn run_faults(b: &dyn Backend, ctx: &ProviderContext, upstream: SocketAddr
     let proxy = FaultProxy::start(
         upstream,
         vec![Fault::StallAfter(512 << 10, Duration::from_secs(3))],
-    )
-    .await;
+    );
     let p = b.provider_via(ctx, &proxy.endpoint()).unwrap();
     let (n, _) = drain(p.as_ref(), "faults/mid.bin").await.unwrap();
     assert_eq!(n, 3 << 20, "[{label}] resumed after idle timeout");
 
     eprintln!("[{label}] retries exhausted");
-    let proxy = FaultProxy::start(upstream, vec![Fault::Status503 { retry_after: 0 }; 1000]).await;
+    let proxy = FaultProxy::start(upstream, vec![Fault::Status503 { retry_after: 0 }; 1000]);
     let short = ctx.clone().with_retry(RetrySettings {
         base: Duration::from_millis(10),
         cap: Duration::from_millis(100),
@@ -334,9 +329,7 @@ async fn run_faults(b: &dyn Backend, ctx: &ProviderContext, upstream: SocketAddr
     assert!(shown.contains("503"), "[{label}] {shown}");
 
     eprintln!("[{label}] connection refused");
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let addr = testkit::free_port();
     let p = b
         .provider_via(&short, &format!("127.0.0.1:{}", addr.port()))
         .unwrap();
@@ -346,116 +339,4 @@ async fn run_faults(b: &dyn Backend, ctx: &ProviderContext, upstream: SocketAddr
         matches!(e, RepoError::RetriesExhausted { .. }),
         "[{label}] {shown}"
     );
-}
-
-/// What the proxy does to the n-th connection (later ones pass through).
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Forward, but cut the connection after this many response bytes.
-    CutAfter(usize),
-    /// Forward this many response bytes, then go silent for the duration.
-    StallAfter(usize, Duration),
-    /// Answer 503 with `Retry-After` without forwarding.
-    Status503 {
-        /// Seconds.
-        retry_after: u64,
-    },
-}
-
-/// A loopback TCP proxy in front of a backend that injects faults.
-pub struct FaultProxy {
-    addr: SocketAddr,
-    conns: Arc<AtomicUsize>,
-}
-
-impl FaultProxy {
-    pub async fn start(upstream: SocketAddr, faults: Vec<Fault>) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let conns = Arc::new(AtomicUsize::new(0));
-        let faults = Arc::new(Mutex::new(faults.into_iter()));
-        let c2 = conns.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                c2.fetch_add(1, Ordering::SeqCst);
-                let fault = faults.lock().unwrap().next();
-                tokio::spawn(handle(client, upstream, fault));
-            }
-        });
-        FaultProxy { addr, conns }
-    }
-
-    /// `127.0.0.1:port`.
-    pub fn endpoint(&self) -> String {
-        self.addr.to_string()
-    }
-
-    pub fn connections(&self) -> usize {
-        self.conns.load(Ordering::SeqCst)
-    }
-}
-
-async fn read_head(client: &mut TcpStream) -> Vec<u8> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match client.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    head
-}
-
-async fn handle(mut client: TcpStream, upstream: SocketAddr, fault: Option<Fault>) {
-    let Ok(mut server) = TcpStream::connect(upstream).await else {
-        return;
-    };
-    match fault {
-        None => {
-            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-        }
-        Some(Fault::Status503 { retry_after }) => {
-            let _ = read_head(&mut client).await;
-            let body = "busy";
-            let resp = format!(
-                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: {retry_after}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = client.write_all(resp.as_bytes()).await;
-            let _ = client.shutdown().await;
-        }
-        Some(Fault::CutAfter(limit) | Fault::StallAfter(limit, _)) => {
-            let stall = match &fault {
-                Some(Fault::StallAfter(_, d)) => Some(*d),
-                _ => None,
-            };
-            let (mut cr, mut cw) = client.into_split();
-            let (mut sr, mut sw) = server.into_split();
-            let up = tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut cr, &mut sw).await;
-            });
-            let mut sent = 0usize;
-            let mut buf = vec![0u8; 16 << 10];
-            loop {
-                let want = buf.len().min(limit - sent);
-                if want == 0 {
-                    break;
-                }
-                match sr.read(&mut buf[..want]).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                        sent += n;
-                    }
-                }
-            }
-            if let Some(d) = stall {
-                tokio::time::sleep(d).await;
-            }
-            up.abort();
-        }
-    }
 }

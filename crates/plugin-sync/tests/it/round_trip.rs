@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use plugin_sync::client::{SyncOptions, plugins_url, sync};
 use plugin_sync::serve::PluginServer;
+use testkit::http::Server;
 
 fn plugin(name: &str, version: &str) -> String {
     format!(
@@ -19,17 +20,10 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");
 }
 
-async fn start(dir: &Path) -> (Arc<PluginServer>, String) {
-    let server = PluginServer::new(dir);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = plugin_sync::serve::router(Arc::clone(&server));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (server, addr.to_string())
+fn start(dir: &Path) -> (Arc<PluginServer>, Server) {
+    let plugins = PluginServer::new(dir);
+    let server = Server::start(plugin_sync::serve::router(Arc::clone(&plugins)));
+    (plugins, server)
 }
 
 #[tokio::test]
@@ -47,8 +41,8 @@ async fn a_synced_folder_follows_the_served_one_and_keeps_its_binaries() {
         "optimus-plugin-bq.yaml",
         &plugin("bq", "0.3.2"),
     );
-    let (plugin_server, host) = start(served.path()).await;
-    let opts = SyncOptions::new(plugins_url(&host).expect("url"), &local);
+    let (plugins, http) = start(served.path());
+    let opts = SyncOptions::new(plugins_url(&http.host()).expect("url"), &local);
 
     // First sync: both plugins arrive byte for byte.
     let report = sync(&opts).await.expect("first sync");
@@ -71,10 +65,7 @@ async fn a_synced_folder_follows_the_served_one_and_keeps_its_binaries() {
     let again = sync(&opts).await.expect("second sync");
     assert_eq!(again.http_status, 304);
     assert!(!again.changed());
-    assert_eq!(
-        plugin_server.stats().not_modified.load(Ordering::Relaxed),
-        1
-    );
+    assert_eq!(plugins.stats().not_modified.load(Ordering::Relaxed), 1);
 
     // The server's set changes: one plugin updated, one gone, one new.
     write(
@@ -120,9 +111,7 @@ async fn a_synced_folder_follows_the_served_one_and_keeps_its_binaries() {
 #[tokio::test]
 async fn a_server_that_is_down_fails_after_its_attempts_and_leaves_the_folder_alone() {
     // A port that was free a moment ago: connections are refused.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let host = listener.local_addr().expect("addr").to_string();
-    drop(listener);
+    let host = testkit::free_port().to_string();
     let root = tempfile::tempdir().expect("tempdir");
     let local = root.path().join("plugins");
     std::fs::create_dir(&local).expect("mkdir");

@@ -8,6 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
+use testkit::http::Server;
 
 /// Upstream's classic plugin (yaml.v2 `UnmarshalStrict` into `PluginSpec`):
 /// lowercase keys only, an unknown key refused.
@@ -150,16 +151,9 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");
 }
 
-async fn start(dir: &Path) -> String {
+fn start(dir: &Path) -> Server {
     let server = plugin_sync::serve::PluginServer::new(dir);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, plugin_sync::serve::router(server)).await;
-    });
-    format!("http://{addr}")
+    Server::start(plugin_sync::serve::router(server))
 }
 
 /// A client that never goes through a proxy (the server is on loopback).
@@ -211,7 +205,8 @@ async fn every_served_file_loads_in_upstreams_classic_strict_loader() {
     write(dir.path(), "optimus-plugin-neo.yaml", DESIGN);
     write(dir.path(), "optimus-plugin-lake.yaml", SPEC);
     write(dir.path(), "optimus-plugin-other.yml", CLASSIC);
-    let base = start(dir.path()).await;
+    let server = start(dir.path());
+    let base = server.url();
 
     let (status, files) = fetch(&base).await;
     assert_eq!(status, 200);
@@ -251,7 +246,8 @@ async fn a_bad_file_leaves_the_others_served_and_shows_in_healthz() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "optimus-plugin-bq2bq.yaml", CLASSIC);
     write(dir.path(), "optimus-plugin-neo.yaml", DESIGN);
-    let base = start(dir.path()).await;
+    let server = start(dir.path());
+    let base = server.url();
     let (status, files) = fetch(&base).await;
     assert_eq!((status, files.len()), (200, 2));
 
@@ -297,7 +293,8 @@ async fn a_bad_file_leaves_the_others_served_and_shows_in_healthz() {
 async fn a_folder_of_only_bad_files_is_not_served_as_empty() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "optimus-plugin-broken.yaml", "name: [\n");
-    let base = start(dir.path()).await;
+    let server = start(dir.path());
+    let base = server.url();
     let (status, _) = fetch(&base).await;
     assert_eq!(
         status, 503,

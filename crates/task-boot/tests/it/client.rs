@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use task_boot::{BootError, InstanceType, RunRequest, fetch_run_input};
 
-use crate::server::{Fault, RunInputServer, free_port};
+use crate::server::{Fault, RunInputServer};
 use crate::{opts, request};
+use testkit::free_port;
 
 fn reply() -> serde_json::Value {
     json!({
@@ -19,7 +20,7 @@ fn reply() -> serde_json::Value {
 
 #[tokio::test]
 async fn request_matches_the_contract_exactly() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let (input, stats) = fetch_run_input(&request(&srv.host()), &opts(Duration::from_secs(10)))
         .await
         .unwrap();
@@ -70,7 +71,7 @@ async fn waits_for_a_server_that_is_not_listening_yet() {
     let addr = free_port();
     let starter = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        RunInputServer::start_on(addr, reply()).await
+        RunInputServer::start_on(addr, reply())
     });
     let (input, stats) =
         fetch_run_input(&request(&addr.to_string()), &opts(Duration::from_secs(20)))
@@ -87,7 +88,7 @@ async fn waits_for_a_server_that_is_not_listening_yet() {
 
 #[tokio::test]
 async fn honours_retry_after_on_503() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     for _ in 0..2 {
         srv.push_fault(Fault::Status {
             status: 503,
@@ -113,7 +114,7 @@ async fn honours_retry_after_on_503() {
 
 #[tokio::test]
 async fn retries_429_408_and_502_without_retry_after() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     for status in [429, 408, 502] {
         srv.push_fault(Fault::Status {
             status,
@@ -129,7 +130,7 @@ async fn retries_429_408_and_502_without_retry_after() {
 
 #[tokio::test]
 async fn retries_a_reply_reset_mid_body() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     srv.push_fault(Fault::ResetMidBody);
     let (input, stats) = fetch_run_input(&request(&srv.host()), &opts(Duration::from_secs(20)))
         .await
@@ -140,7 +141,7 @@ async fn retries_a_reply_reset_mid_body() {
 
 #[tokio::test]
 async fn a_reply_slower_than_the_deadline_gives_up_at_the_deadline() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     srv.push_fault(Fault::Slow(Duration::from_secs(30)));
     let t = Instant::now();
     let err = fetch_run_input(&request(&srv.host()), &opts(Duration::from_secs(1)))
@@ -160,7 +161,7 @@ async fn a_reply_slower_than_the_deadline_gives_up_at_the_deadline() {
 
 #[tokio::test]
 async fn no_sleep_after_the_last_attempt() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     srv.push_fault(Fault::Status {
         status: 503,
         retry_after: Some("30".into()),
@@ -193,7 +194,7 @@ async fn client_errors_fail_at_once_with_the_servers_message() {
         ),
         (403, "forbidden by policy", "forbidden by policy"),
     ] {
-        let srv = RunInputServer::start(reply()).await;
+        let srv = RunInputServer::start(reply());
         srv.push_fault(Fault::Status {
             status,
             retry_after: None,
@@ -216,7 +217,7 @@ async fn client_errors_fail_at_once_with_the_servers_message() {
 
 #[tokio::test]
 async fn a_wrong_path_is_a_404_from_the_server() {
-    let srv = RunInputServer::start(reply()).await;
+    let srv = RunInputServer::start(reply());
     let req = request(&format!("http://{}/not-optimus", srv.host()));
     let err = fetch_run_input(&req, &opts(Duration::from_secs(10)))
         .await
@@ -226,7 +227,7 @@ async fn a_wrong_path_is_a_404_from_the_server() {
 
 #[tokio::test]
 async fn a_reply_that_is_not_the_contract_is_refused_without_echoing_it() {
-    let srv = RunInputServer::start(json!({"envs": ["SENTINEL-secret-2"]})).await;
+    let srv = RunInputServer::start(json!({"envs": ["SENTINEL-secret-2"]}));
     let err = fetch_run_input(&request(&srv.host()), &opts(Duration::from_secs(10)))
         .await
         .unwrap_err();
@@ -242,7 +243,7 @@ async fn a_reply_that_is_not_the_contract_is_refused_without_echoing_it() {
 #[tokio::test]
 async fn an_oversized_reply_is_refused() {
     let big = "x".repeat(100_000);
-    let srv = RunInputServer::start(json!({"files": {"big": big}})).await;
+    let srv = RunInputServer::start(json!({"files": {"big": big}}));
     let mut o = opts(Duration::from_secs(10));
     o.max_reply_bytes = 10_000;
     let err = fetch_run_input(&request(&srv.host()), &o)

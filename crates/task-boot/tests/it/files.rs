@@ -30,7 +30,7 @@ fn tree(root: &Path) -> Vec<String> {
 /// Fetches from a server answering `reply` and writes to `<tmp>/job`; returns
 /// the error text and the whole tree of `<tmp>`.
 async fn boot(reply: serde_json::Value, limits: Limits) -> (Result<(), String>, Vec<String>) {
-    let srv = RunInputServer::start(reply).await;
+    let srv = RunInputServer::start(reply);
     let root = tempfile::tempdir().unwrap();
     let job = root.path().join("job");
     fs::create_dir(&job).unwrap();
@@ -114,7 +114,7 @@ async fn too_many_files_or_bytes_are_refused() {
 
 #[tokio::test]
 async fn a_finished_in_is_recognised_and_another_request_replaces_it() {
-    let srv = RunInputServer::start(json!({"files": {"a/b.sql": "1"}, "envs": {"X": "y"}})).await;
+    let srv = RunInputServer::start(json!({"files": {"a/b.sql": "1"}, "envs": {"X": "y"}}));
     let root = tempfile::tempdir().unwrap();
     let req = request(&srv.host());
     let fp = req.fingerprint(None);

@@ -8,10 +8,9 @@ use task_boot::{
 };
 use tonic::Code;
 
-use crate::grpc_server::{
-    GOTO, GrpcFault, GrpcServer, ODPF, RAYSTACK, Reply, dropping_proxy, test_ca,
-};
-use crate::server::free_port;
+use crate::grpc_server::{GOTO, GrpcFault, GrpcServer, ODPF, RAYSTACK, Reply, test_ca};
+use testkit::free_port;
+use testkit::tcp::{Fault, FaultProxy};
 
 fn reply() -> Reply {
     Reply::new(
@@ -292,14 +291,15 @@ async fn waits_for_a_server_that_is_not_listening_yet() {
 #[tokio::test]
 async fn connections_reset_while_the_server_starts_are_retried() {
     let srv = GrpcServer::start(&[GOTO], reply()).await;
-    let (front, dropped) = dropping_proxy(2, srv.addr).await;
+    // Two connections closed after the client's first bytes, then through.
+    let front = FaultProxy::start(srv.addr, vec![Fault::Close; 2]);
     let (input, stats) = fetch_run_input(
-        &dag_request(&front.to_string()),
+        &dag_request(&front.endpoint()),
         &grpc_opts(Duration::from_secs(20)),
     )
     .await
     .unwrap();
-    assert_eq!(dropped.load(Ordering::SeqCst), 2);
+    assert_eq!(front.faulted(), 2);
     assert!(stats.attempts >= 3, "{stats:?}");
     assert_eq!(input.files.len(), 2);
 }

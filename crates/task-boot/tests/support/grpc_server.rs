@@ -298,35 +298,6 @@ impl GrpcServer {
     }
 }
 
-/// A loopback port that closes every connection it accepts (after reading
-/// what the client sent first), then, after `drops` of them, forwards to
-/// `to`: a server that resets connections while it starts.
-pub async fn dropping_proxy(drops: usize, to: SocketAddr) -> (SocketAddr, Arc<AtomicU64>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let dropped = Arc::new(AtomicU64::new(0));
-    let count = dropped.clone();
-    tokio::spawn(async move {
-        let mut left = drops;
-        while let Ok((mut conn, _)) = listener.accept().await {
-            if left > 0 {
-                left -= 1;
-                count.fetch_add(1, Ordering::SeqCst);
-                let mut buf = [0u8; 64];
-                let _ = tokio::io::AsyncReadExt::read(&mut conn, &mut buf).await;
-                drop(conn);
-                continue;
-            }
-            tokio::spawn(async move {
-                if let Ok(mut up) = tokio::net::TcpStream::connect(to).await {
-                    let _ = tokio::io::copy_bidirectional(&mut conn, &mut up).await;
-                }
-            });
-        }
-    });
-    (addr, dropped)
-}
-
 /// A CA and a server certificate for `localhost` and 127.0.0.1 signed by
 /// it: `(ca_pem, server_cert_pem, server_key_pem)`.
 pub fn test_ca() -> (String, String, String) {

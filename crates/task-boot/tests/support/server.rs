@@ -52,13 +52,7 @@ pub struct Shared {
 pub struct RunInputServer {
     pub addr: SocketAddr,
     pub shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for RunInputServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: testkit::http::Server,
 }
 
 #[derive(serde::Deserialize)]
@@ -172,12 +166,16 @@ async fn not_found() -> Response {
 
 impl RunInputServer {
     /// Starts on a free loopback port.
-    pub async fn start(reply: serde_json::Value) -> Self {
-        Self::start_on("127.0.0.1:0".parse().unwrap(), reply).await
+    pub fn start(reply: serde_json::Value) -> Self {
+        Self::start_on("127.0.0.1:0".parse().unwrap(), reply)
     }
 
     /// Starts on `addr` (tests that keep the port closed for a while).
-    pub async fn start_on(addr: SocketAddr, reply: serde_json::Value) -> Self {
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers hand over a fresh json!() value"
+    )]
+    pub fn start_on(addr: SocketAddr, reply: serde_json::Value) -> Self {
         let shared = Arc::new(Shared::default());
         *shared.reply.lock().unwrap() = Bytes::from(reply.to_string());
         let app = axum::Router::new()
@@ -187,12 +185,12 @@ impl RunInputServer {
             )
             .fallback(not_found)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
-        Self { addr, shared, task }
+        let server = testkit::http::Server::bind(addr, app);
+        Self {
+            addr: server.addr(),
+            shared,
+            _server: server,
+        }
     }
 
     /// `host:port`, no scheme (as OPTIMUS_HOST usually is).
@@ -207,10 +205,4 @@ impl RunInputServer {
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
     }
-}
-
-/// A loopback port that is free now (nothing listens on it).
-pub fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
 }
