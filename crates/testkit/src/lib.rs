@@ -10,7 +10,8 @@
 //!   stalls, drops or answers 503 to the connections it is told to.
 //! - `s3::S3` (feature `s3`): s3s-fs on a temporary folder with one bucket
 //!   and explicit credentials.
-//! - [`free_port`]: a loopback address nobody listens on.
+//! - [`free_port`]: a loopback address nobody listens on, and
+//!   [`http::client`]: a client that never goes through a proxy.
 //!
 //! Every server works from async tests (it runs on the test's runtime) and
 //! from plain `#[test]`s that run a binary (it brings a runtime of its own),
@@ -25,7 +26,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let server = Server::start(Router::new().route("/hello", get(|| async { "hi" })));
-//! let body = reqwest::get(format!("{}/hello", server.url())).await.unwrap().text().await.unwrap();
+//! let body = testkit::http::client().get(format!("{}/hello", server.url())).send().await.unwrap().text().await.unwrap();
 //! assert_eq!(body, "hi");
 //! assert_eq!(server.requests()[0].path, "/hello");
 //! # }

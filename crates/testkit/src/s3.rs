@@ -37,7 +37,7 @@ pub const REGION: &str = "us-east-1";
 /// assert!(s3.root().join("bucket/plugins/a.tar.gz").is_file());
 /// // Unsigned requests are refused.
 /// let url = format!("{}/bucket/plugins/a.tar.gz", s3.endpoint());
-/// assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+/// assert_eq!(testkit::http::client().get(&url).send().await.unwrap().status(), 403);
 /// assert_eq!(s3.requests().len(), 1);
 /// # }
 /// ```

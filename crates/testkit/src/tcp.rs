@@ -43,7 +43,7 @@ pub enum Fault {
 /// # async fn main() {
 /// let server = Server::start(Router::new().route("/", get(|| async { "ok" })));
 /// let proxy = FaultProxy::start(server.addr(), vec![Fault::Status503 { retry_after: 0 }]);
-/// let client = reqwest::Client::new();
+/// let client = testkit::http::client();
 /// let url = format!("http://{}/", proxy.endpoint());
 /// assert_eq!(client.get(&url).send().await.unwrap().status(), 503);
 /// assert_eq!(client.get(&url).send().await.unwrap().text().await.unwrap(), "ok");

@@ -2,9 +2,9 @@
 //! with task-boot's tests.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../../crates/task-boot/tests/support/grpc_server.rs"]
+#[path = "../../../../crates/task-boot/tests/it/support/grpc_server.rs"]
 mod grpc_server;
-#[path = "../../../../crates/task-boot/tests/support/server.rs"]
+#[path = "../../../../crates/task-boot/tests/it/support/server.rs"]
 mod server;
 
 mod cli;

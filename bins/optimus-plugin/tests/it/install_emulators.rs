@@ -153,7 +153,7 @@ impl Proxy {
         let state = ProxyState {
             upstream: upstream.to_owned(),
             rewrite_host,
-            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            client: testkit::http::client(),
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
         let server = testkit::http::Server::start(app);
@@ -240,10 +240,7 @@ impl Emulator {
                     key.replace('/', "%2F")
                 );
                 let status = self.rt.block_on(async {
-                    reqwest::Client::builder()
-                        .no_proxy()
-                        .build()
-                        .unwrap()
+                    testkit::http::client()
                         .post(url)
                         .body(data)
                         .send()

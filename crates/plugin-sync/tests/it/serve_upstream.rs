@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
-use testkit::http::Server;
+use testkit::http::{Server, client};
 
 /// Upstream's classic plugin (yaml.v2 `UnmarshalStrict` into `PluginSpec`):
 /// lowercase keys only, an unknown key refused.
@@ -154,14 +154,6 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn start(dir: &Path) -> Server {
     let server = plugin_sync::serve::PluginServer::new(dir);
     Server::start(plugin_sync::serve::router(server))
-}
-
-/// A client that never goes through a proxy (the server is on loopback).
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
 }
 
 async fn get_health(base: &str) -> serde_json::Value {

@@ -3,9 +3,10 @@
 //! round trip of `.env` / `.secret`.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../support/grpc_server.rs"]
+// The run-input servers, shared with optimus-init's tests.
+#[path = "support/grpc_server.rs"]
 mod grpc_server;
-#[path = "../support/server.rs"]
+#[path = "support/server.rs"]
 mod server;
 
 mod client;

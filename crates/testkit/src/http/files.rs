@@ -40,7 +40,7 @@ use super::{Seen, Server};
 /// # async fn main() {
 /// let server = FileServer::start();
 /// server.put("a/b.tar.gz", b"0123456789".to_vec());
-/// let client = reqwest::Client::new();
+/// let client = testkit::http::client();
 /// let url = format!("{}/a/b.tar.gz", server.url());
 /// let resp = client.get(&url).header("range", "bytes=4-").send().await.unwrap();
 /// assert_eq!(resp.status(), 206);
@@ -88,7 +88,7 @@ impl FileServer {
     /// let dir = tempfile::tempdir().unwrap();
     /// std::fs::write(dir.path().join("big.bin"), vec![7u8; 1 << 20]).unwrap();
     /// let server = testkit::http::FileServer::folder(dir.path());
-    /// let resp = reqwest::Client::new().head(format!("{}/big.bin", server.url())).send().await.unwrap();
+    /// let resp = testkit::http::client().head(format!("{}/big.bin", server.url())).send().await.unwrap();
     /// assert_eq!(resp.headers()["content-length"], "1048576");
     /// assert!(resp.headers().contains_key("etag"));
     /// assert_eq!(server.heads(), 1);
@@ -138,7 +138,7 @@ impl FileServer {
     /// target.put("x", "moved here");
     /// let front = testkit::http::FileServer::start();
     /// front.redirect_to(&target.url());
-    /// let body = reqwest::get(format!("{}/x", front.url())).await.unwrap().text().await.unwrap();
+    /// let body = testkit::http::client().get(format!("{}/x", front.url())).send().await.unwrap().text().await.unwrap();
     /// assert_eq!(body, "moved here");
     /// # }
     /// ```

@@ -39,7 +39,7 @@ impl Seen {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let server = testkit::http::Server::start(axum::Router::new());
-    /// reqwest::Client::new().get(server.url()).bearer_auth("t").send().await.unwrap();
+    /// testkit::http::client().get(server.url()).bearer_auth("t").send().await.unwrap();
     /// assert_eq!(server.requests()[0].header("authorization"), Some("Bearer t"));
     /// # }
     /// ```
@@ -65,7 +65,7 @@ type Log = Arc<Mutex<Vec<Seen>>>;
 /// # async fn main() {
 /// let app = Router::new().route("/plugins", get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "busy") }));
 /// let server = Server::start(app);
-/// let client = reqwest::Client::new();
+/// let client = testkit::http::client();
 /// let resp = client.get(format!("{}/plugins?x=1", server.url())).send().await.unwrap();
 /// assert_eq!(resp.status(), 503);
 /// let resp = client.get(format!("{}/other", server.url())).send().await.unwrap();
@@ -123,6 +123,26 @@ impl Server {
     pub fn requests(&self) -> Vec<Seen> {
         self.log.lock().expect("request log").clone()
     }
+}
+
+/// An HTTP client for talking to these servers: never through a proxy a
+/// developer or CI may have set (the servers are on loopback).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = testkit::http::Server::start(axum::Router::new());
+/// let resp = testkit::http::client().get(server.url()).send().await.unwrap();
+/// assert_eq!(resp.status(), 404);
+/// # }
+/// ```
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
 }
 
 async fn record(State(log): State<Log>, req: Request, next: Next) -> Response {
