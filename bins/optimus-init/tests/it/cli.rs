@@ -5,16 +5,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::server::{Fault, RunInputServer};
+use crate::support::{exe, run, text};
 use serde_json::json;
 
 const SENTINEL: &str = "SENTINEL-7f3a-secret";
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_optimus-init"));
+    let mut c = Command::new(exe());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     c
@@ -32,16 +33,6 @@ fn init(srv: &RunInputServer, job_dir: &Path) -> Command {
         .env("JOB_DIR", job_dir)
         .env("OPTIMUS_INIT_DEADLINE", "10s");
     c
-}
-
-async fn run(mut c: Command) -> Output {
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn reply() -> serde_json::Value {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::Ordering;
 
-use crate::grpc_server::{GOTO, GrpcFault, GrpcServer, RAYSTACK, Reply, test_ca};
+use crate::grpc_server::{GOTO, GrpcFault, GrpcServer, RAYSTACK, Reply};
+use crate::support::{exe, run, text};
 use tonic::Code;
 
 const SENTINEL: &str = "SENTINEL-c41d-grpc-secret";
@@ -59,25 +60,11 @@ fn dag_env(c: &mut Command, host: &str, job_dir: &Path) {
         .env("DAG_RUN_ID", "scheduled__2026-11-22T10:00:00+00:00");
 }
 
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_optimus-init"))
-}
-
 fn init(host: &str, job_dir: &Path) -> Command {
     let mut c = Command::new(exe());
     dag_env(&mut c, host, job_dir);
     c.env("OPTIMUS_INIT_DEADLINE", "10s");
     c
-}
-
-async fn run(mut c: Command) -> Output {
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn no_secret(out: &Output) {
@@ -294,14 +281,7 @@ async fn a_reply_over_max_bytes_is_refused_before_it_is_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_ca_file_and_a_pinned_package() {
-    let (ca, cert, key) = test_ca();
-    let srv = GrpcServer::start_with(
-        &[RAYSTACK],
-        reply(),
-        "127.0.0.1:0".parse().unwrap(),
-        Some((cert, key)),
-    )
-    .await;
+    let (srv, ca) = GrpcServer::start_tls(&[RAYSTACK], reply()).await;
     let volume = tempfile::tempdir().unwrap();
     let ca_file = volume.path().join("ca.pem");
     std::fs::write(&ca_file, ca).unwrap();

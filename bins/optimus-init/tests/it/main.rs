@@ -1,11 +1,12 @@
-//! optimus-init through the binary: one test binary, the servers shared
-//! with task-boot's tests.
+//! optimus-init through the binary: one test binary, one support module,
+//! the run-input servers shared with task-boot's tests.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../../../crates/task-boot/tests/it/support/grpc_server.rs"]
 mod grpc_server;
 #[path = "../../../../crates/task-boot/tests/it/support/server.rs"]
 mod server;
+mod support;
 
 mod cli;
 mod grpc;

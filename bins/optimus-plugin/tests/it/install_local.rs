@@ -1,8 +1,6 @@
 //! Install scenarios over a local provider, through the binary.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-use std::os::unix::fs::PermissionsExt;
-
 use crate::support::{Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, zip_bytes};
 use predicates::prelude::*;
 
@@ -37,13 +35,7 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
         ]
     );
     // Binaries keep their exec bit; YAML files do not get one.
-    let mode = |f: &str| {
-        std::fs::metadata(p.plugin_dir().join(f))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o7777
-    };
+    let mode = |f: &str| p.mode(f);
     assert_eq!(mode("optimus-bq2bq_linux_amd64"), 0o755);
     assert_eq!(mode("optimus-neo_linux_amd64"), 0o755);
     assert_eq!(mode("optimus-plugin-bq2bq.yaml"), 0o644);

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 
 use crate::support::{Project, all_paths, gzip, plugin_entries, targz, zip_bytes};
 use predicates::prelude::*;
@@ -459,13 +458,7 @@ fn setuid_and_setgid_bits_are_stripped_and_exec_bits_kept() {
     p.artifact("suid.tar", &t);
     p.local_config(&["suid.tar"]);
     p.install().success();
-    let mode = |f: &str| {
-        std::fs::metadata(p.plugin_dir().join(f))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o7777
-    };
+    let mode = |f: &str| p.mode(f);
     assert_eq!(mode("optimus-suid_linux_amd64"), 0o755);
     assert_eq!(mode("sgid"), 0o755);
     assert_eq!(mode("sticky"), 0o644);

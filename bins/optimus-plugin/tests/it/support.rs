@@ -200,6 +200,16 @@ impl Project {
     pub fn snapshot(&self) -> Option<BTreeMap<String, String>> {
         snapshot(&self.plugin_dir())
     }
+    /// The permission bits (with setuid, setgid, sticky) of `name` in the
+    /// plugin set.
+    pub fn mode(&self, name: &str) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(self.plugin_dir().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    }
 }
 
 /// The artifact server of these tests: testkit's file server on 127.0.0.1

@@ -347,14 +347,7 @@ async fn replies_over_tonics_default_4_mib_are_taken() {
 
 #[tokio::test]
 async fn tls_with_a_ca_file() {
-    let (ca, cert, key) = test_ca();
-    let srv = GrpcServer::start_with(
-        &[GOTO],
-        reply(),
-        "127.0.0.1:0".parse().unwrap(),
-        Some((cert, key)),
-    )
-    .await;
+    let (srv, ca) = GrpcServer::start_tls(&[GOTO], reply()).await;
     let host = format!("https://localhost:{}", srv.addr.port());
     let mut o = grpc_opts(Duration::from_secs(10));
     o.ca_pem = Some(ca.into_bytes());
@@ -381,14 +374,7 @@ async fn tls_with_a_ca_file() {
 
 #[tokio::test]
 async fn a_plaintext_client_is_told_about_a_tls_port_by_the_deadline() {
-    let (_ca, cert, key) = test_ca();
-    let srv = GrpcServer::start_with(
-        &[GOTO],
-        reply(),
-        "127.0.0.1:0".parse().unwrap(),
-        Some((cert, key)),
-    )
-    .await;
+    let (srv, _ca) = GrpcServer::start_tls(&[GOTO], reply()).await;
     let err = fetch_run_input(
         &dag_request(&srv.host()),
         &grpc_opts(Duration::from_millis(800)),

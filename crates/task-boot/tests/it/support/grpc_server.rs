@@ -249,6 +249,15 @@ impl GrpcServer {
         Self::start_with(services, reply, "127.0.0.1:0".parse().unwrap(), None).await
     }
 
+    /// Serves over TLS on a free loopback port, with a certificate for
+    /// `localhost` from a fresh CA; returns the CA's PEM too.
+    pub async fn start_tls(services: &[&str], reply: Reply) -> (Self, String) {
+        let (ca, cert, key) = test_ca();
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let srv = Self::start_with(services, reply, addr, Some((cert, key))).await;
+        (srv, ca)
+    }
+
     /// Serves on `addr`, with TLS when `tls` holds a PEM cert and key.
     pub async fn start_with(
         services: &[&str],
