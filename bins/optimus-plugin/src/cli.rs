@@ -86,10 +86,14 @@ pub fn init_logging(global: &Global) {
 /// config errors, 1 for everything else.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let usage = err.chain().any(<dyn std::error::Error>::is::<UsageError>);
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
+    let stderr = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let style = cli_render::Style::detect(stderr, no_color, None);
+    let read = |file: &str| std::fs::read_to_string(file).ok();
+    eprint!(
+        "{}",
+        cli_render::diagnostic::error_chain(err.as_ref(), read, style)
+    );
     if usage {
         ExitCode::from(2)
     } else {

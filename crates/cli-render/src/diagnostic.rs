@@ -60,7 +60,7 @@ pub fn problem(
             if problem.line > 0 {
                 origin = origin
                     .line(usize::try_from(problem.line).unwrap_or(0))
-                    .char_column(usize::try_from(problem.column.saturating_sub(1)).unwrap_or(0));
+                    .char_column(usize::try_from(problem.column).unwrap_or(0));
             }
             title.element(origin)
         }
@@ -103,7 +103,9 @@ fn span(line: &str, column: u64, len: u64) -> std::ops::Range<usize> {
     let rest = &line[start..];
     let end = if len > 0 {
         let n = usize::try_from(len).unwrap_or(usize::MAX);
-        rest.char_indices().nth(n).map_or(line.len(), |(i, _)| start + i)
+        rest.char_indices()
+            .nth(n)
+            .map_or(line.len(), |(i, _)| start + i)
     } else {
         let word = rest
             .char_indices()
@@ -137,7 +139,13 @@ pub fn report(report: &Report, source: impl Fn(&str) -> Option<String>, style: S
     let mut out = String::new();
     for file in &report.files {
         if file.problems.is_empty() && file.warnings.is_empty() {
-            let _ = writeln!(out, "{} {}{}", style.paint("32", "ok"), file.file, what(file));
+            let _ = writeln!(
+                out,
+                "{} {}{}",
+                style.paint("32", "ok"),
+                file.file,
+                what(file)
+            );
             continue;
         }
         let text = source(&file.file);
@@ -183,4 +191,75 @@ pub fn summary(report: &Report) -> String {
     }
     let _ = write!(line, ", {}", count(report.warning_count(), "warning"));
     line
+}
+
+/// An error and its causes for stderr: `error: ...` and one `caused by:`
+/// line per cause; when a cause is a refused YAML plugin
+/// ([`plugin_spec::SpecError::Invalid`]), its problems follow as
+/// [`problem`] blocks instead of one long line (the file is named by the
+/// error's origin; its lines are shown when `source` can read it).
+///
+/// # Examples
+///
+/// ```
+/// let err = plugin_spec::load_str("name: neo\nimagee: x\n", "optimus-plugin-neo.yaml").unwrap_err();
+/// let text = cli_render::diagnostic::error_chain(&err, |_| None, cli_render::Style::plain());
+/// assert!(text.starts_with("error: missing `"));
+/// assert!(text.contains("\n\nerror: unknown key `imagee` in the plugin\n"));
+/// assert!(text.contains("--> optimus-plugin-neo.yaml:2:1"));
+/// ```
+pub fn error_chain(
+    err: &(dyn std::error::Error + 'static),
+    source: impl Fn(&str) -> Option<String>,
+    style: Style,
+) -> String {
+    let mut chain = vec![err];
+    while let Some(next) = chain.last().and_then(|e| e.source()) {
+        chain.push(next);
+    }
+    let invalid = chain
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match e.downcast_ref() {
+            Some(plugin_spec::SpecError::Invalid {
+                origin,
+                problems,
+                warnings,
+            }) => Some((i, origin, problems, warnings)),
+            _ => None,
+        });
+    let mut out = String::new();
+    let Some((at, origin, problems, warnings)) = invalid else {
+        let _ = writeln!(out, "{} {err}", style.paint("1;31", "error:"));
+        for cause in &chain[1..] {
+            let _ = writeln!(out, "  caused by: {cause}");
+        }
+        return out;
+    };
+    // The errors above the refused plugin, without its text (which their
+    // messages end with): the blocks say it better.
+    let spec = chain[at].to_string();
+    for (i, e) in chain[..at].iter().enumerate() {
+        let text = e.to_string();
+        let text = text.strip_suffix(&spec).unwrap_or(&text);
+        let text = text.trim_end_matches([':', ' ']);
+        if i == 0 {
+            let _ = writeln!(out, "{} {text}", style.paint("1;31", "error:"));
+        } else {
+            let _ = writeln!(out, "  caused by: {text}");
+        }
+    }
+    let text = source(origin);
+    let found = problems
+        .iter()
+        .map(|p| (p, Severity::Error))
+        .chain(warnings.iter().map(|p| (p, Severity::Warning)));
+    for (p, severity) in found {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&problem(origin, text.as_deref(), p, severity, style));
+        out.push('\n');
+    }
+    out
 }

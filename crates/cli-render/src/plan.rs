@@ -36,12 +36,13 @@ fn mark(action: Action) -> (&'static str, &'static str) {
 ///     item("dist:old.tar.gz", Action::Remove, "no longer in the config"),
 /// ] };
 /// let text = cli_render::plan::render(&plan, false, cli_render::Style::plain());
-/// assert_eq!(text, "\
-///   + web:neo.zip      not installed
-///   - dist:old.tar.gz  no longer in the config
-///
-/// Plan: 1 to add, 0 to change, 1 to remove; 1 unchanged.
-/// ");
+/// let want = [
+///     "  + web:neo.zip      not installed",
+///     "  - dist:old.tar.gz  no longer in the config",
+///     "",
+///     "Plan: 1 to add, 0 to change, 1 to remove; 1 unchanged.",
+/// ];
+/// assert_eq!(text.lines().collect::<Vec<_>>(), want);
 /// ```
 pub fn render(plan: &Plan, all: bool, style: Style) -> String {
     let shown: Vec<_> = plan

@@ -40,7 +40,10 @@ impl Bars {
 
     /// How many downloads are running.
     pub fn active(&self) -> usize {
-        self.bars.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.bars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 

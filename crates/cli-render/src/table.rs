@@ -49,7 +49,7 @@ pub fn cut(text: &str, max: usize) -> String {
 /// t.row(["neo", ""]);
 /// assert_eq!(t.render(None), "NAME   IMAGE\nbq2bq  example/bq2bq:0.3.2\nneo    -\n");
 /// // Cut to 16 columns: the widest column gives way.
-/// assert_eq!(t.render(Some(16)), "NAME   IMAGE\nbq2bq  example…\nneo    -\n");
+/// assert_eq!(t.render(Some(16)), "NAME   IMAGE\nbq2bq  example/…\nneo    -\n");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -101,7 +101,7 @@ impl Table {
 
     /// The table, one line per row after the headers, columns two spaces
     /// apart and no trailing blanks. With `max`, the widest columns are
-    /// narrowed (not below their header, nor 8 columns) until a line fits.
+    /// narrowed (not below their header) until a line fits.
     pub fn render(&self, max: Option<usize>) -> String {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
         for row in &self.rows {
@@ -110,7 +110,7 @@ impl Table {
             }
         }
         if let Some(max) = max {
-            let floor: Vec<usize> = self.headers.iter().map(|h| width(h).max(8)).collect();
+            let floor: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
             let gaps = 2 * widths.len().saturating_sub(1);
             while widths.iter().sum::<usize>() + gaps > max {
                 let Some((i, _)) = widths
@@ -140,4 +140,114 @@ impl Table {
         }
         out
     }
+}
+
+/// `list`'s table of installed plugins from its JSON rows (`name`, `type`,
+/// `version`, `image`, `file`, `source`, `sha256`, `installed_at`; a row
+/// without a name shows its `file`). The sha256 is cut to 12 characters
+/// and cells to `style.width` unless `wide`; `INSTALLED` is relative on a
+/// terminal.
+///
+/// # Examples
+///
+/// ```
+/// let row = serde_json::json!({"name": "neo", "type": "task", "version": "1.0.0",
+///     "image": "neo:1", "source": "web:neo.zip", "sha256": "9f86d081884c7d659a2feaa0c55ad015",
+///     "installed_at": "2026-12-01T12:00:00Z"});
+/// let text = cli_render::table::plugins(&[row], false, cli_render::Style::plain());
+/// assert_eq!(text, "\
+/// NAME  TYPE  VERSION  IMAGE  SOURCE       SHA256        INSTALLED
+/// neo   task  1.0.0    neo:1  web:neo.zip  9f86d081884c  2026-12-01T12:00:00Z
+/// ");
+/// ```
+pub fn plugins(rows: &[serde_json::Value], wide: bool, style: crate::Style) -> String {
+    plugins_at(rows, wide, style, jiff::Timestamp::now())
+}
+
+/// [`plugins`] with the time to count `INSTALLED` from (tests).
+///
+/// ```
+/// let row = serde_json::json!({"name": "neo", "installed_at": "2026-12-01T11:00:00Z"});
+/// let now = "2026-12-01T12:00:00Z".parse().unwrap();
+/// let text = cli_render::table::plugins_at(&[row], false, cli_render::Style::terminal(80, false), now);
+/// assert!(text.ends_with("neo   -     -        -      -       -       1 hour ago\n"), "{text}");
+/// ```
+pub fn plugins_at(
+    rows: &[serde_json::Value],
+    wide: bool,
+    style: crate::Style,
+    now: jiff::Timestamp,
+) -> String {
+    let mut table = Table::new(&[
+        "NAME",
+        "TYPE",
+        "VERSION",
+        "IMAGE",
+        "SOURCE",
+        "SHA256",
+        "INSTALLED",
+    ])
+    .fixed(&[0, 1, 2, 5, 6]);
+    for r in rows {
+        let s = |key: &str| r[key].as_str().unwrap_or_default().to_owned();
+        let name = if r["name"].is_null() {
+            s("file")
+        } else {
+            s("name")
+        };
+        let mut sha = s("sha256");
+        if !wide {
+            // The receipts may be edited by hand: cut by characters.
+            sha = sha.chars().take(12).collect();
+        }
+        let installed = s("installed_at");
+        let installed = if style.tty && !wide {
+            crate::time::ago(&installed, now)
+        } else {
+            installed
+        };
+        table.row([
+            name,
+            s("type"),
+            s("version"),
+            s("image"),
+            s("source"),
+            sha,
+            installed,
+        ]);
+    }
+    table.render(if wide { None } else { style.width })
+}
+
+/// `verify`'s findings as a `STATUS FILE` table (`changed`, `missing`,
+/// `extra`), nothing when every file matches.
+///
+/// # Examples
+///
+/// ```
+/// let mut report = plugin_manager::VerifyReport::default();
+/// assert_eq!(cli_render::table::verify(&report, cli_render::Style::plain()), "");
+/// report.changed.push("optimus-plugin-neo.yaml".into());
+/// report.extra.push("stray.txt".into());
+/// assert_eq!(cli_render::table::verify(&report, cli_render::Style::plain()), "\
+/// STATUS   FILE
+/// changed  optimus-plugin-neo.yaml
+/// extra    stray.txt
+/// ");
+/// ```
+pub fn verify(report: &plugin_manager::VerifyReport, style: crate::Style) -> String {
+    let mut table = Table::new(&["STATUS", "FILE"]).fixed(&[0]);
+    for (status, files) in [
+        ("changed", &report.changed),
+        ("missing", &report.missing),
+        ("extra", &report.extra),
+    ] {
+        for f in files {
+            table.row([status, f.as_str()]);
+        }
+    }
+    if table.is_empty() {
+        return String::new();
+    }
+    table.render(style.width)
 }

@@ -63,7 +63,10 @@ fn piped_output_is_plain_ascii_with_markers_and_summary() {
     assert!(text.contains("7 | defaultconfg:\n"));
     assert!(text.contains("  | ^^^^^^^^^^^^\n"));
     assert!(text.contains("= help: did you mean \"defaultconfig\"?"));
-    assert!(text.ends_with("4 files: 3 ok, 1 with 2 errors, 4 warnings\n"), "{text}");
+    assert!(
+        text.ends_with("4 files: 3 ok, 1 with 2 errors, 4 warnings\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -80,4 +83,47 @@ fn a_file_that_cannot_be_read_again_still_names_its_position() {
         cli_render::Style::plain(),
     );
     insta::assert_snapshot!(text);
+}
+
+#[derive(Debug)]
+struct Wrapper(plugin_spec::SpecError);
+
+impl std::fmt::Display for Wrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid YAML plugin optimus-plugin-neo.yaml from dist:neo.tar.gz: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Wrapper {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn install_load_error_as_blocks() {
+    let src = "name: neo\nplugintype: task\nimagee: x\n";
+    let err = plugin_spec::load_str(src, "optimus-plugin-neo.yaml").expect_err("refused");
+    let wrapped = Wrapper(err);
+    for (name, style) in STYLES {
+        let text = diagnostic::error_chain(&wrapped, |_| Some(src.to_owned()), style);
+        insta::assert_snapshot!(format!("load_error_{name}"), text);
+    }
+    let plain = diagnostic::error_chain(&wrapped, |_| None, cli_render::Style::plain());
+    assert!(
+        plain.starts_with(
+            "error: invalid YAML plugin optimus-plugin-neo.yaml from dist:neo.tar.gz\n\nerror: "
+        ),
+        "{plain}"
+    );
+    assert!(plain.contains("--> optimus-plugin-neo.yaml:3:1"), "{plain}");
+    let io = std::io::Error::other("disk full");
+    assert_eq!(
+        diagnostic::error_chain(&io, |_| None, cli_render::Style::plain()),
+        "error: disk full\n"
+    );
 }

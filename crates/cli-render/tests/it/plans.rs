@@ -22,10 +22,26 @@ fn mixed() -> Plan {
                 Action::Update,
                 "ETag changed",
             ),
-            item("dist:predator.tar.gz", Action::Unchanged, "sha256 pin matches"),
-            item("dist:old-a.tar.gz", Action::Remove, "no longer in the config"),
-            item("dist:old-b.tar.gz", Action::Remove, "no longer in the config"),
-            item("dist:old-c.tar.gz", Action::Remove, "no longer in the config"),
+            item(
+                "dist:predator.tar.gz",
+                Action::Unchanged,
+                "sha256 pin matches",
+            ),
+            item(
+                "dist:old-a.tar.gz",
+                Action::Remove,
+                "no longer in the config",
+            ),
+            item(
+                "dist:old-b.tar.gz",
+                Action::Remove,
+                "no longer in the config",
+            ),
+            item(
+                "dist:old-c.tar.gz",
+                Action::Remove,
+                "no longer in the config",
+            ),
         ],
     }
 }
@@ -34,7 +50,10 @@ fn mixed() -> Plan {
 fn plan_with_changes() {
     for (name, style) in STYLES {
         insta::assert_snapshot!(format!("plan_{name}"), plan::render(&mixed(), false, style));
-        insta::assert_snapshot!(format!("plan_verbose_{name}"), plan::render(&mixed(), true, style));
+        insta::assert_snapshot!(
+            format!("plan_verbose_{name}"),
+            plan::render(&mixed(), true, style)
+        );
     }
 }
 
@@ -42,7 +61,10 @@ fn plan_with_changes() {
 fn plan_counts_like_terraform() {
     let text = plan::render(&mixed(), false, cli_render::Style::plain());
     assert!(text.ends_with("Plan: 1 to add, 1 to change, 3 to remove; 1 unchanged.\n"));
-    assert!(!text.contains("predator"), "unchanged hidden without -v: {text}");
+    assert!(
+        !text.contains("predator"),
+        "unchanged hidden without -v: {text}"
+    );
     let verbose = plan::render(&mixed(), true, cli_render::Style::plain());
     assert!(verbose.contains("  = dist:predator.tar.gz"), "{verbose}");
 }
