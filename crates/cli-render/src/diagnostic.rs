@@ -45,25 +45,22 @@ pub fn problem(
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| source?.lines().nth(i));
     let title = level.primary_title(problem.message.as_str());
-    let mut group = match line_text {
-        Some(text) => {
-            let span = span(text, problem.column, problem.len);
-            title.element(
-                Snippet::source(text)
-                    .line_start(usize::try_from(problem.line).unwrap_or(1))
-                    .path(file)
-                    .annotation(AnnotationKind::Primary.span(span)),
-            )
+    let mut group = if let Some(text) = line_text {
+        let span = span(text, problem.column, problem.len);
+        title.element(
+            Snippet::source(text)
+                .line_start(usize::try_from(problem.line).unwrap_or(1))
+                .path(file)
+                .annotation(AnnotationKind::Primary.span(span)),
+        )
+    } else {
+        let mut origin = Origin::path(file);
+        if problem.line > 0 {
+            origin = origin
+                .line(usize::try_from(problem.line).unwrap_or(0))
+                .char_column(usize::try_from(problem.column).unwrap_or(0));
         }
-        None => {
-            let mut origin = Origin::path(file);
-            if problem.line > 0 {
-                origin = origin
-                    .line(usize::try_from(problem.line).unwrap_or(0))
-                    .char_column(usize::try_from(problem.column).unwrap_or(0));
-            }
-            title.element(origin)
-        }
+        title.element(origin)
     };
     match (&problem.help, problem.expected.is_empty()) {
         (Some(help), _) => group = group.element(Level::HELP.message(help.as_str())),
