@@ -89,10 +89,11 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     let stderr = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let style = cli_render::Style::detect(stderr, no_color, None);
-    let read = |file: &str| std::fs::read_to_string(file).ok();
+    // No source lines: a refused plugin is named as inside its artifact (a
+    // file of that name here may be another one).
     eprint!(
         "{}",
-        cli_render::diagnostic::error_chain(err.as_ref(), read, style)
+        cli_render::diagnostic::error_chain(err.as_ref(), |_| None, style)
     );
     if usage {
         ExitCode::from(2)
