@@ -142,6 +142,20 @@ impl Table {
     }
 }
 
+/// The headers of `list`'s table.
+pub const PLUGIN_HEADERS: [&str; 7] = [
+    "NAME",
+    "TYPE",
+    "VERSION",
+    "IMAGE",
+    "SOURCE",
+    "SHA256",
+    "INSTALLED",
+];
+
+/// The columns of `list`'s table never cut: all but IMAGE and SOURCE.
+pub const PLUGIN_FIXED: [usize; 5] = [0, 1, 2, 5, 6];
+
 /// `list`'s table of installed plugins from its JSON rows (`name`, `type`,
 /// `version`, `image`, `file`, `source`, `sha256`, `installed_at`; a row
 /// without a name shows its `file`). The sha256 is cut to 12 characters
@@ -178,16 +192,7 @@ pub fn plugins_at(
     style: crate::Style,
     now: jiff::Timestamp,
 ) -> String {
-    let mut table = Table::new(&[
-        "NAME",
-        "TYPE",
-        "VERSION",
-        "IMAGE",
-        "SOURCE",
-        "SHA256",
-        "INSTALLED",
-    ])
-    .fixed(&[0, 1, 2, 5, 6]);
+    let mut table = Table::new(&PLUGIN_HEADERS).fixed(&PLUGIN_FIXED);
     for r in rows {
         let s = |key: &str| r[key].as_str().unwrap_or_default().to_owned();
         let name = if r["name"].is_null() {

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::Problem;
-use crate::decode::{Decoded, chars, go_int, go_string};
+use crate::decode::{Decoded, chars, duplicate_key, go_int, go_string};
 use crate::model::{
     AssetParser, Entrypoint, Evaluator, NamedValue, Plugin, PluginType, PluginVersion, Spelling,
 };
@@ -62,17 +62,7 @@ impl Reader<'_> {
         let mut out: Vec<(&Key, &Node)> = Vec::new();
         for (k, v) in entries {
             if let Some((first, _)) = out.iter().find(|(f, _)| f.name == k.name) {
-                self.problems.add(
-                    Problem::at(
-                        k.pos.line,
-                        k.pos.col,
-                        format!(
-                            "duplicate key `{}` in {what} (first at line {}, column {})",
-                            k.name, first.pos.line, first.pos.col
-                        ),
-                    )
-                    .with_len(chars(&k.name)),
-                );
+                self.problems.add(duplicate_key(k, first, what));
                 continue;
             }
             if let Some(known) = known

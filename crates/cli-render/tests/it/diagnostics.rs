@@ -6,14 +6,8 @@ use cli_render::diagnostic;
 
 use crate::STYLES;
 
-const OK: &str = "\
-name: hello
-plugintype: task
-pluginversion: 1.0.0
-image: busybox:1.36
-entrypoint:
-  script: echo hello
-";
+/// The smallest valid plugin, from the examples.
+const OK: &str = include_str!("../../../../examples/plugins/optimus-plugin-hello.yaml");
 
 /// A folder with a valid plugin, one with two errors (an unknown key with
 /// a close match, a wrong type) and a warning, one with a warning only, and

@@ -3,16 +3,8 @@
 use cli_render::table::Table;
 
 fn plugins() -> Table {
-    let mut t = Table::new(&[
-        "NAME",
-        "TYPE",
-        "VERSION",
-        "IMAGE",
-        "SOURCE",
-        "SHA256",
-        "INSTALLED",
-    ])
-    .fixed(&[0, 1, 2, 5, 6]);
+    let mut t =
+        Table::new(&cli_render::table::PLUGIN_HEADERS).fixed(&cli_render::table::PLUGIN_FIXED);
     t.row([
         "bq2bq",
         "task",

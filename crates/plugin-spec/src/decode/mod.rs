@@ -127,6 +127,19 @@ pub(crate) fn chars(text: &str) -> u64 {
     u64::try_from(text.chars().count()).unwrap_or(u64::MAX)
 }
 
+/// `key` repeats `first` in a mapping (both formats refuse it).
+pub(crate) fn duplicate_key(key: &Key, first: &Key, what: &str) -> Problem {
+    Problem::at(
+        key.pos.line,
+        key.pos.col,
+        format!(
+            "duplicate key `{}` in {what} (first at line {}, column {})",
+            key.name, first.pos.line, first.pos.col
+        ),
+    )
+    .with_len(chars(&key.name))
+}
+
 impl Decoder<'_> {
     fn problem(&mut self, pos: Pos, message: String) {
         self.problems.push((pos, message));
@@ -209,17 +222,7 @@ impl Decoder<'_> {
                 continue;
             };
             if let Some((first, _)) = fields.found[i] {
-                self.problems.add(
-                    Problem::at(
-                        key.pos.line,
-                        key.pos.col,
-                        format!(
-                            "duplicate key `{}` in {what} (first at line {}, column {})",
-                            key.name, first.pos.line, first.pos.col
-                        ),
-                    )
-                    .with_len(chars(&key.name)),
-                );
+                self.problems.add(duplicate_key(key, first, what));
                 continue;
             }
             fields.found[i] = Some((key, value));
