@@ -69,12 +69,15 @@ pub fn init_logging(global: &Global) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    // Colours only on a terminal: piped lines (install's progress lines, a
+    // Colours only on a terminal and without NO_COLOR: piped lines (install's progress lines, a
     // pod's log) stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_target(false);
     match global.log_format {
         LogFormat::Text => builder.init(),
@@ -86,10 +89,15 @@ pub fn init_logging(global: &Global) {
 /// config errors, 1 for everything else.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let usage = err.chain().any(<dyn std::error::Error>::is::<UsageError>);
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
+    let stderr = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let style = cli_render::Style::detect(stderr, no_color, None);
+    // No source lines: a refused plugin is named as inside its artifact (a
+    // file of that name here may be another one).
+    eprint!(
+        "{}",
+        cli_render::diagnostic::error_chain(err.as_ref(), |_| None, style)
+    );
     if usage {
         ExitCode::from(2)
     } else {

@@ -6,22 +6,44 @@ use std::path::PathBuf;
 /// One problem found in a YAML plugin, with its position in the source.
 ///
 /// `line` and `column` start at 1. Both are 0 when the problem has no position
-/// (a plugin built in code rather than read from YAML).
+/// (a plugin built in code rather than read from YAML). The message is short;
+/// what a reader needs besides is data: the keys accepted where an unknown
+/// key is (`expected`) and a hint (`help`, e.g. the closest of them), so a
+/// renderer shows them once, as it likes. `Display` puts it all on one line.
 ///
 /// ```
 /// let err = plugin_spec::load_str("name: neo\nimagee: x\n", "p.yaml").unwrap_err();
 /// let p = err.problems().iter().find(|p| p.message.contains("imagee")).unwrap();
-/// assert_eq!((p.line, p.column), (2, 1));
-/// assert!(p.to_string().starts_with("2:1: unknown key `imagee`"));
+/// assert_eq!((p.line, p.column, p.len), (2, 1, 6));
+/// assert_eq!(p.message, "unknown key `imagee` in the plugin");
+/// assert!(p.expected.iter().any(|k| k == "image"));
+/// assert_eq!(p.help.as_deref(), Some("did you mean \"image\"?"));
+/// assert!(p.to_string().starts_with("2:1: unknown key `imagee` in the plugin; expected one of: name, "));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Problem {
     /// 1-based line of the offending key or value (0: unknown).
     pub line: u64,
     /// 1-based column of the offending key or value (0: unknown).
     pub column: u64,
+    /// How many characters from `column` the finding covers (0: not known;
+    /// a renderer marks the word there).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub len: u64,
     /// What is wrong, naming the key, for the person reading it.
     pub message: String,
+    /// The keys accepted where an unknown key was found, in table order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expected: Vec<String>,
+    /// A hint for the fix: the closest expected key, another spelling, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Problem {
@@ -35,16 +57,96 @@ impl Problem {
     /// ```
     pub fn unplaced(message: String) -> Self {
         Problem {
-            line: 0,
-            column: 0,
             message,
+            ..Problem::default()
         }
     }
+
+    /// A problem at `line` and `column` (1-based), nothing else known.
+    ///
+    /// ```
+    /// let p = plugin_spec::Problem::at(3, 5, "bad".into());
+    /// assert_eq!(p.to_string(), "3:5: bad");
+    /// ```
+    pub fn at(line: u64, column: u64, message: String) -> Self {
+        Problem {
+            line,
+            column,
+            message,
+            ..Problem::default()
+        }
+    }
+
+    /// The same problem, marked over `len` characters.
+    ///
+    /// ```
+    /// assert_eq!(plugin_spec::Problem::at(1, 1, "x".into()).with_len(4).len, 4);
+    /// ```
+    #[must_use]
+    pub fn with_len(mut self, len: u64) -> Self {
+        self.len = len;
+        self
+    }
+
+    /// The same problem with the keys accepted there and, when one is
+    /// close to `found` (a typo), `did you mean "that"?` as its help
+    /// (unless it already has one).
+    ///
+    /// ```
+    /// let p = plugin_spec::Problem::at(1, 1, "unknown key".into())
+    ///     .with_expected(&["name", "defaultconfig"], "defaultconfg");
+    /// assert_eq!(p.help.as_deref(), Some("did you mean \"defaultconfig\"?"));
+    /// let far = plugin_spec::Problem::at(1, 1, "unknown key".into())
+    ///     .with_expected(&["name", "image"], "zzz");
+    /// assert_eq!(far.help, None);
+    /// ```
+    #[must_use]
+    pub fn with_expected(mut self, expected: &[&str], found: &str) -> Self {
+        self.expected = expected.iter().map(|&k| k.to_owned()).collect();
+        if self.help.is_none() {
+            self.help = closest(expected, found).map(|k| format!("did you mean \"{k}\"?"));
+        }
+        self
+    }
+
+    /// The same problem with `help` as its hint.
+    ///
+    /// ```
+    /// let p = plugin_spec::Problem::at(1, 1, "x".into()).with_help("try y".into());
+    /// assert_eq!(p.to_string(), "1:1: x; try y");
+    /// ```
+    #[must_use]
+    pub fn with_help(mut self, help: String) -> Self {
+        self.help = Some(help);
+        self
+    }
+}
+
+/// The key of `expected` closest to `found`, if close enough to be a typo:
+/// same letters but for case, or a Jaro-Winkler similarity of 0.85 or more.
+fn closest<'k>(expected: &[&'k str], found: &str) -> Option<&'k str> {
+    let lower = found.to_lowercase();
+    if let Some(k) = expected.iter().find(|k| k.to_lowercase() == lower) {
+        return Some(k);
+    }
+    expected
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&k.to_lowercase(), &lower), *k))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)?;
+        if !self.expected.is_empty() {
+            write!(f, "; expected one of: {}", self.expected.join(", "))?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "; {help}")?;
+        }
+        Ok(())
     }
 }
 
@@ -176,5 +278,37 @@ impl fmt::Display for Violation {
         } else {
             write!(f, "{}: {}", self.path, self.message)
         }
+    }
+}
+
+/// The findings of one pass, in the order found until [`Findings::sorted`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Findings(Vec<Problem>);
+
+impl Findings {
+    /// A finding with only a position and a message.
+    pub(crate) fn push(&mut self, (pos, message): (crate::node::Pos, String)) {
+        self.0.push(Problem::at(pos.line, pos.col, message));
+    }
+
+    /// A finding with more data (a length, the expected keys, a hint).
+    pub(crate) fn add(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    /// The findings in source order.
+    pub(crate) fn sorted(mut self) -> Vec<Problem> {
+        self.0.sort_by_key(|p| (p.line, p.column));
+        self.0
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sorts them in source order in place.
+    pub(crate) fn sort(&mut self) {
+        self.0.sort_by_key(|p| (p.line, p.column));
     }
 }

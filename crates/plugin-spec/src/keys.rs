@@ -102,14 +102,7 @@ pub(crate) fn spelled(table: &[Field], canonical: &str, spelling: Spelling) -> &
         .map_or("?", |f| f.spelled(spelling))
 }
 
-/// The keys of `table` in `spelling`, comma separated, for "expected one of".
-pub(crate) fn expected(table: &[Field], spelling: Spelling) -> String {
-    let mut out = String::new();
-    for (i, field) in table.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(field.spelled(spelling));
-    }
-    out
+/// The keys of `table` in `spelling`, in table order, for "expected one of".
+pub(crate) fn expected(table: &[Field], spelling: Spelling) -> Vec<&'static str> {
+    table.iter().map(|field| field.spelled(spelling)).collect()
 }

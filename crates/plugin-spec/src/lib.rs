@@ -161,26 +161,12 @@ pub fn load_with_spelling(src: &str, origin: &str) -> Result<(Plugin, Spelling),
     check_str(src, origin).map(|l| (l.plugin, l.spelling))
 }
 
-fn to_problems(list: Vec<(node::Pos, String)>) -> Vec<Problem> {
-    list.into_iter()
-        .map(|(pos, message)| Problem {
-            line: pos.line,
-            column: pos.col,
-            message,
-        })
-        .collect()
-}
-
 /// The full loader: node tree with positions, schema checks, rules; every
 /// finding with its line and column.
 fn load_positioned(src: &str, origin: &str) -> Result<Loaded, SpecError> {
     let parsed = node::parse(src).map_err(|(pos, message)| SpecError::Invalid {
         origin: origin.to_owned(),
-        problems: vec![Problem {
-            line: pos.line,
-            column: pos.col,
-            message,
-        }],
+        problems: vec![Problem::at(pos.line, pos.col, message)],
         warnings: Vec::new(),
     })?;
     let root = &parsed.root;
@@ -210,20 +196,18 @@ fn load_positioned(src: &str, origin: &str) -> Result<Loaded, SpecError> {
             Severity::Warning => warnings.push((pos, v.message)),
         }
     }
-    errors.sort_by_key(|(pos, _)| *pos);
-    warnings.sort_by_key(|(pos, _)| *pos);
     if errors.is_empty() {
         return Ok(Loaded {
             plugin: decoded.plugin,
             spelling: decoded.spelling,
-            warnings: to_problems(warnings),
+            warnings: warnings.sorted(),
             origin: origin.to_owned(),
         });
     }
     Err(SpecError::Invalid {
         origin: origin.to_owned(),
-        problems: to_problems(errors),
-        warnings: to_problems(warnings),
+        problems: errors.sorted(),
+        warnings: warnings.sorted(),
     })
 }
 

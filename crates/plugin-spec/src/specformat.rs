@@ -9,7 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::decode::{Decoded, go_int, go_string};
+use crate::Problem;
+use crate::decode::{Decoded, chars, duplicate_key, go_int, go_string};
 use crate::model::{
     AssetParser, Entrypoint, Evaluator, NamedValue, Plugin, PluginType, PluginVersion, Spelling,
 };
@@ -28,8 +29,8 @@ pub(crate) fn is_spec(root: &Node) -> bool {
 struct Reader<'s> {
     src: &'s str,
     positions: HashMap<String, Pos>,
-    problems: Vec<(Pos, String)>,
-    warnings: Vec<(Pos, String)>,
+    problems: crate::error::Findings,
+    warnings: crate::error::Findings,
     refused: HashSet<Pos>,
 }
 
@@ -61,26 +62,24 @@ impl Reader<'_> {
         let mut out: Vec<(&Key, &Node)> = Vec::new();
         for (k, v) in entries {
             if let Some((first, _)) = out.iter().find(|(f, _)| f.name == k.name) {
-                self.problems.push((
-                    k.pos,
-                    format!(
-                        "duplicate key `{}` in {what} (first at line {}, column {})",
-                        k.name, first.pos.line, first.pos.col
-                    ),
-                ));
+                self.problems.add(duplicate_key(k, first, what));
                 continue;
             }
             if let Some(known) = known
                 && !known.contains(&k.name.as_str())
             {
-                self.warnings.push((
-                    k.pos,
-                    format!(
-                        "unknown key `{}` in {what}, ignored (upstream ignores it too); known keys: {}",
-                        k.name,
-                        known.join(", ")
-                    ),
-                ));
+                self.warnings.add(
+                    Problem::at(
+                        k.pos.line,
+                        k.pos.col,
+                        format!(
+                            "unknown key `{}` in {what}, ignored (upstream ignores it too)",
+                            k.name
+                        ),
+                    )
+                    .with_len(chars(&k.name))
+                    .with_expected(known, &k.name),
+                );
                 continue;
             }
             out.push((k, v));
@@ -142,8 +141,8 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
     let mut r = Reader {
         src,
         positions: HashMap::new(),
-        problems: Vec::new(),
-        warnings: Vec::new(),
+        problems: crate::error::Findings::default(),
+        warnings: crate::error::Findings::default(),
         refused: HashSet::new(),
     };
     r.positions.insert(String::new(), root.pos);
@@ -329,8 +328,8 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
             });
         }
     }
-    r.problems.sort_by_key(|(pos, _)| *pos);
-    r.warnings.sort_by_key(|(pos, _)| *pos);
+    r.problems.sort();
+    r.warnings.sort();
     Decoded {
         plugin,
         spelling: Spelling::Spec,

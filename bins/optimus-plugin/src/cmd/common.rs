@@ -1,13 +1,11 @@
 //! Helpers shared by install, list, lock and verify: config loading, the
 //! plugin folder, error mapping to exit codes, and progress rendering.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::sync::Arc;
 
-use plugin_manager::{Event, ManagerConfig, Reporter};
+use plugin_manager::{ManagerConfig, Reporter};
 
 use crate::cli::{Global, LogFormat, UsageError};
 
@@ -68,94 +66,26 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Progress bars on a terminal (text log format), else one info-level log
-/// line per event through the process's one logger (`-v` or `RUST_LOG=info`
+/// event per step through the process's one logger (`-v` or `RUST_LOG=info`
 /// shows them; JSON with `--log-format json`).
 pub fn reporter(global: &Global) -> Arc<dyn Reporter> {
     if global.log_format == LogFormat::Text && std::io::stderr().is_terminal() {
-        Arc::new(Bars::default())
+        Arc::new(cli_render::progress::Bars::default())
     } else {
-        Arc::new(Lines::default())
+        Arc::new(cli_render::progress::Events::default())
     }
 }
 
-/// indicatif bars, one per download.
-#[derive(Default)]
-struct Bars {
-    multi: indicatif::MultiProgress,
-    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
-}
-
-impl Reporter for Bars {
-    fn event(&self, event: &Event<'_>) {
-        let mut bars = self.bars.lock().unwrap_or_else(PoisonError::into_inner);
-        match *event {
-            Event::FetchStart { source, size } => {
-                let bar = match size {
-                    Some(n) => indicatif::ProgressBar::new(n),
-                    None => indicatif::ProgressBar::no_length(),
-                };
-                let style = indicatif::ProgressStyle::with_template(
-                    "{msg:40!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> ");
-                let bar = self.multi.add(bar.with_style(style));
-                bar.set_message(source.to_owned());
-                bars.insert(source.to_owned(), bar);
-            }
-            Event::FetchProgress { source, bytes } => {
-                if let Some(b) = bars.get(source) {
-                    b.set_position(bytes);
-                }
-            }
-            Event::FetchDone { source, .. } => {
-                if let Some(b) = bars.remove(source) {
-                    b.finish();
-                }
-            }
-            Event::Published { generation } => {
-                let _ = self.multi.println(format!("published {generation}"));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// One `tracing` event per install event (so the one logger set up in
-/// `cli::init_logging` renders them, text or JSON, and filters them).
-#[derive(Default)]
-struct Lines {
-    started: Mutex<HashMap<String, Instant>>,
-}
-
-impl Reporter for Lines {
-    fn event(&self, event: &Event<'_>) {
-        let mut started = self.started.lock().unwrap_or_else(PoisonError::into_inner);
-        match *event {
-            Event::Planned(plan) => {
-                for item in &plan.items {
-                    let (source, reason) = (item.source.as_str(), item.reason.as_str());
-                    tracing::info!(source, action = item.action.as_str(), reason, "plan");
-                }
-            }
-            Event::FetchStart { source, size } => {
-                started.insert(source.to_owned(), Instant::now());
-                tracing::info!(source, size, "downloading");
-            }
-            Event::FetchDone {
-                source,
-                bytes,
-                files,
-            } => {
-                let ms = started.remove(source).map_or(0, |t| {
-                    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
-                });
-                tracing::info!(source, bytes, files, ms, "downloaded");
-            }
-            Event::Published { generation } => tracing::info!(generation, "published"),
-            _ => {}
-        }
-    }
+/// How stdout is rendered: colour only on a terminal and without
+/// `NO_COLOR`, cut to `COLUMNS` or the terminal's width.
+pub fn style() -> cli_render::Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let columns = std::env::var("COLUMNS").ok();
+    cli_render::Style::detect(
+        std::io::stdout().is_terminal(),
+        no_color,
+        columns.as_deref(),
+    )
 }
 
 /// The largest `--retry-deadline`: a week is already "keep trying"; larger

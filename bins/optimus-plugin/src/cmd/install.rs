@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use plugin_manager::{Action, InstallOptions, InstallReport, LockFile};
+use plugin_manager::{InstallOptions, InstallReport, LockFile};
 
 use super::common::{
-    FetchArgs, lib_err, load_config, plugin_dir, provider_context, reporter, runtime,
+    FetchArgs, lib_err, load_config, plugin_dir, provider_context, reporter, runtime, style,
 };
 use crate::cli::{Global, Output};
 
@@ -131,32 +131,20 @@ fn render(global: &Global, report: &InstallReport, dry_run: bool) -> anyhow::Res
         println!("{v}");
         return Ok(());
     }
-    let p = &report.plan;
-    for item in &p.items {
-        println!(
-            "{:<9} {}  ({})",
-            item.action.as_str(),
-            item.source,
-            item.reason
-        );
-    }
-    let summary = format!(
-        "{} added, {} updated, {} removed, {} unchanged",
-        p.count(Action::Add),
-        p.count(Action::Update),
-        p.count(Action::Remove),
-        p.count(Action::Unchanged)
+    print!(
+        "{}",
+        cli_render::plan::render(&report.plan, global.verbose > 0, style())
     );
     if dry_run {
-        println!("dry run: {summary}; nothing changed");
+        println!("Dry run: nothing changed.");
     } else if let Some(g) = &report.generation {
         println!(
-            "{}: {summary}; {} plugins installed ({g})",
+            "{}: {} plugins installed ({g})",
             report.plugin_dir.display(),
             report.plugins.len()
         );
     } else {
-        println!("{}: up to date ({summary})", report.plugin_dir.display());
+        println!("{}: up to date", report.plugin_dir.display());
     }
     Ok(())
 }

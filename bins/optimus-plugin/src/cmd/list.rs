@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use plugin_manager::Receipts;
 
-use super::common::{lib_err, plugin_dir};
+use super::common::{lib_err, plugin_dir, style};
 use crate::cli::{Global, Output};
 
 /// List installed plugins: name, type, version, image, source, sha256, install time.
@@ -26,6 +26,9 @@ pub struct Args {
     /// Take the plugin folder from this config (when --plugin-dir is not given)
     #[arg(short, long, env = "OPTIMUS_PLUGIN_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Full values: the whole sha256, no cell cut to the terminal's width
+    #[arg(long)]
+    wide: bool,
 }
 
 pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
@@ -63,31 +66,8 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 println!("{}: no plugins installed", dir.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
-            println!(
-                "{:<20} {:<5} {:<10} {:<40} {:<32} {:<14} INSTALLED",
-                "NAME", "TYPE", "VERSION", "IMAGE", "SOURCE", "SHA256"
-            );
-            for r in &rows {
-                let name = if r["name"].is_null() {
-                    s(&r["file"])
-                } else {
-                    s(&r["name"])
-                };
-                // The receipts file may be edited by hand: cut by
-                // characters, never inside one.
-                let sha: String = s(&r["sha256"]).chars().take(12).collect();
-                println!(
-                    "{:<20} {:<5} {:<10} {:<40} {:<32} {:<14} {}",
-                    name,
-                    s(&r["type"]),
-                    s(&r["version"]),
-                    s(&r["image"]),
-                    s(&r["source"]),
-                    sha,
-                    s(&r["installed_at"]),
-                );
-            }
+            let style = style();
+            print!("{}", cli_render::table::plugins(&rows, args.wide, style));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::common::{FetchArgs, lib_err, load_config, provider_context, reporter, runtime};
+use super::common::{FetchArgs, lib_err, load_config, provider_context, reporter, runtime, style};
 use crate::cli::{Global, Output};
 
 /// Download every artifact of the config and pin its sha256 in a lock file.
@@ -54,11 +54,19 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({"lock_file": path, "artifacts": lock.artifacts.iter().map(|a| serde_json::json!({"source": a.source, "sha256": a.sha256, "size": a.size})).collect::<Vec<_>>()})
         ),
-        Output::Text => println!(
-            "{}: {} artifacts pinned",
-            path.display(),
-            lock.artifacts.len()
-        ),
+        Output::Text => {
+            let mut table =
+                cli_render::table::Table::new(&["SOURCE", "SIZE", "SHA256"]).fixed(&[1, 2]);
+            for a in &lock.artifacts {
+                table.row([a.source.clone(), a.size.to_string(), a.sha256.clone()]);
+            }
+            print!("{}", table.render(style().width));
+            println!(
+                "{}: {} artifacts pinned",
+                path.display(),
+                lock.artifacts.len()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,19 +4,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use plugin_spec::{FileReport, Problem, SpecError};
+use plugin_spec::SpecError;
 use serde_json::json;
 
-use super::common::plugin_dir;
+use super::common::{plugin_dir, style};
 use crate::cli::{Global, Output, UsageError};
 
 /// Check YAML plugins: the plugin files of a folder, or one file.
 ///
 /// A folder's plugin files are its `optimus-plugin-<name>.yaml` files (not
-/// recursing), the files upstream Optimus loads. Prints one line per file: `ok` with the plugin's name, version and type,
-/// `warn` with that and every warning, or `invalid` with every error (what
-/// makes upstream's loader refuse the file) and warning, each as
-/// `line:col: message`. Exits 0 when no file has an error (with `--strict`:
+/// recursing), the files upstream Optimus loads. Prints each error (what
+/// makes upstream's loader refuse the file) and warning as a block with its
+/// file, line and column, the source line and a hint; `ok` with the
+/// plugin's name, version and type for a file without any; then one
+/// summary line. Exits 0 when no file has an error (with `--strict`:
 /// nor a warning), 1 otherwise, 2 when the path does not exist.
 ///
 /// Example: `optimus-plugin validate --path examples/plugins --strict`
@@ -53,9 +54,8 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Output::Text => {
-            for r in &report.files {
-                println!("{}", text_line(r));
-            }
+            let read = |file: &str| std::fs::read_to_string(file).ok();
+            print!("{}", cli_render::diagnostic::report(&report, read, style()));
         }
     }
     let clean = report.warning_count() == 0;
@@ -64,41 +64,4 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// `line:col: message` (just the message at 0:0), joined by ` | `.
-fn joined(list: &[Problem]) -> String {
-    let shown: Vec<String> = list
-        .iter()
-        .map(|p| {
-            if p.line == 0 {
-                p.message.clone()
-            } else {
-                p.to_string()
-            }
-        })
-        .collect();
-    shown.join(" | ")
-}
-
-/// `ok FILE (name version, type)`, `warn FILE (...): L:C: msg | ...` or
-/// `invalid FILE: L:C: msg | L:C: msg [; warnings: ...]`.
-fn text_line(r: &FileReport) -> String {
-    if !r.valid {
-        let mut line = format!("invalid {}: {}", r.file, joined(&r.problems));
-        if !r.warnings.is_empty() {
-            line.push_str("; warnings: ");
-            line.push_str(&joined(&r.warnings));
-        }
-        return line;
-    }
-    let what = match (&r.name, &r.version, &r.plugin_type) {
-        (Some(name), Some(version), Some(kind)) => format!(" ({name} {version}, {kind})"),
-        _ => String::new(),
-    };
-    if r.warnings.is_empty() {
-        format!("ok      {}{what}", r.file)
-    } else {
-        format!("warn    {}{what}: {}", r.file, joined(&r.warnings))
-    }
 }

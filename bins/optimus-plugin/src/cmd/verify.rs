@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::common::{lib_err, plugin_dir};
+use super::common::{lib_err, plugin_dir, style};
 use crate::cli::{Global, Output};
 
 /// Check installed files against the receipts.
@@ -35,15 +35,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             serde_json::json!({"plugin_dir": dir, "ok": report.is_clean(), "report": report})
         ),
         Output::Text => {
-            for f in &report.changed {
-                println!("changed: {f}");
-            }
-            for f in &report.missing {
-                println!("missing: {f}");
-            }
-            for f in &report.extra {
-                println!("extra:   {f}");
-            }
+            print!("{}", cli_render::table::verify(&report, style()));
             if report.is_clean() {
                 println!(
                     "{}: {} files verified, all match",

@@ -29,7 +29,7 @@ fn installed() -> (Server, Project) {
     p.write_config(&s);
     install(&p)
         .success()
-        .stdout(predicate::str::contains("3 added"));
+        .stdout(predicate::str::contains("Plan: 3 to add,"));
     assert_eq!(server.gets(), 3);
     (server, p)
 }
@@ -71,9 +71,10 @@ fn an_unchanged_tree_is_checked_by_stat_only_and_downloads_nothing() {
     let link = std::fs::read_link(p.plugin_dir()).unwrap();
     install(&p)
         .success()
-        .stdout(predicate::str::contains(
-            "up to date (0 added, 0 updated, 0 removed, 3 unchanged)",
-        ))
+        .stdout(
+            predicate::str::contains("No changes; 3 unchanged.\n")
+                .and(predicate::str::contains(": up to date\n")),
+        )
         .stderr(predicate::str::contains(
             "6 stat-clean (not read), 0 hashed",
         ));
@@ -100,10 +101,11 @@ fn a_modified_byte_is_repaired_and_the_plan_says_why() {
     install(&p)
         .success()
         .stdout(
-            predicate::str::contains(
-                "update    web:neo.zip  (drift: optimus-plugin-neo.yaml modified; installing it again)",
+            predicate::str::is_match(
+                r"\n  ~ web:neo\.zip +drift: optimus-plugin-neo\.yaml modified; installing it again\n",
             )
-            .and(predicate::str::contains("0 added, 1 updated, 0 removed, 2 unchanged")),
+            .expect("regex")
+            .and(predicate::str::contains("Plan: 0 to add, 1 to change, 0 to remove; 2 unchanged.")),
         )
         .stderr(predicate::str::contains("1 hashed"));
     assert_eq!(std::fs::read(&file).unwrap(), good);
@@ -120,9 +122,10 @@ fn a_deleted_file_is_repaired_with_its_mode() {
     let (server, p) = installed();
     let bin_file = p.plugin_dir().join("optimus-bq2bq_linux_amd64");
     std::fs::remove_file(&bin_file).unwrap();
-    install(&p).success().stdout(predicate::str::contains(
-        "(drift: optimus-bq2bq_linux_amd64 missing; installing it again)",
-    ));
+    install(&p).success().stdout(predicate::str::is_match(
+            r"  ~ web:bq2bq\.tar\.gz +drift: optimus-bq2bq_linux_amd64 missing; installing it again\n",
+        )
+        .expect("regex"));
     let mode = std::fs::metadata(&bin_file).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o755);
     assert_eq!(server.gets(), 4);
@@ -134,9 +137,12 @@ fn a_chmod_is_drift_too() {
     let (_server, p) = installed();
     let file = p.plugin_dir().join("optimus-x_linux_amd64");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    install(&p).success().stdout(predicate::str::contains(
-        "(drift: optimus-x_linux_amd64 mode changed; installing it again)",
-    ));
+    install(&p).success().stdout(
+        predicate::str::is_match(
+            r"  ~ web:x\.tgz +drift: optimus-x_linux_amd64 mode changed; installing it again\n",
+        )
+        .expect("regex"),
+    );
     verify_clean(&p);
 }
 
@@ -190,7 +196,7 @@ fn garbage_receipts_mean_state_unknown_and_a_full_reinstall() {
     std::fs::write(&receipts, "{ this is not json").unwrap();
     install(&p)
         .success()
-        .stdout(predicate::str::contains("3 added"))
+        .stdout(predicate::str::contains("Plan: 3 to add,"))
         .stderr(
             predicate::str::contains("unreadable receipts").and(predicate::str::contains(
                 "state unknown: installing every artifact again",
@@ -209,7 +215,7 @@ fn receipts_of_another_format_mean_state_unknown() {
     std::fs::write(&path, r.to_string()).unwrap();
     install(&p)
         .success()
-        .stdout(predicate::str::contains("3 added"))
+        .stdout(predicate::str::contains("Plan: 3 to add,"))
         .stderr(predicate::str::contains("receipts format 99"));
     verify_clean(&p);
 }
@@ -220,7 +226,7 @@ fn missing_receipts_mean_state_unknown() {
     std::fs::remove_file(p.plugin_dir().join(".optimus-receipts.json")).unwrap();
     install(&p)
         .success()
-        .stdout(predicate::str::contains("3 added"))
+        .stdout(predicate::str::contains("Plan: 3 to add,"))
         .stderr(predicate::str::contains(
             "has no receipts (.optimus-receipts.json); state unknown",
         ));

@@ -487,7 +487,7 @@ fn form1_scenario(emu: &Emulator, outputs: &mut Vec<String>) -> Project {
         emu.kind,
         run.text()
     );
-    assert!(run.stdout.contains("2 added"), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 2 to add,"), "{}", run.stdout);
     assert_eq!(emu.proxy.gets(prefix), 2, "one download per artifact");
     let (rows, generation) = list(&p);
     assert_eq!(
@@ -516,8 +516,7 @@ fn form1_scenario(emu: &Emulator, outputs: &mut Vec<String>) -> Project {
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("up to date"), "{}", run.stdout);
     assert!(
-        run.stdout
-            .contains("0 added, 0 updated, 0 removed, 2 unchanged"),
+        run.stdout.contains("No changes; 2 unchanged."),
         "{}",
         run.stdout
     );
@@ -541,7 +540,7 @@ fn form1_scenario(emu: &Emulator, outputs: &mut Vec<String>) -> Project {
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(
         run.stdout
-            .contains("0 added, 1 updated, 0 removed, 1 unchanged"),
+            .contains("Plan: 0 to add, 1 to change, 0 to remove; 1 unchanged."),
         "{}",
         run.stdout
     );
@@ -594,7 +593,7 @@ fn form2_scenario(emu: &Emulator, outputs: &mut Vec<String>) {
     let gets = emu.proxy.gets(&emu.prefix);
     let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{:?} form 2:\n{}", emu.kind, run.text());
-    assert!(run.stdout.contains("2 added"), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 2 to add,"), "{}", run.stdout);
     assert_eq!(emu.proxy.gets(&emu.prefix), gets + 2);
     let (rows, generation) = list(&p);
     assert_eq!(
@@ -606,8 +605,7 @@ fn form2_scenario(emu: &Emulator, outputs: &mut Vec<String>) {
     let run = install(&p, &env, outputs);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(
-        run.stdout
-            .contains("0 added, 0 updated, 0 removed, 2 unchanged"),
+        run.stdout.contains("No changes; 2 unchanged."),
         "{}",
         run.stdout
     );

@@ -35,7 +35,7 @@ fn http_install_then_rerun_downloads_nothing_and_a_change_downloads_one() {
     http_config(&p, &server, "", &["bq2bq.tar.gz", "neo.zip", "x.tgz"]);
     install(&p)
         .success()
-        .stdout(predicate::str::contains("3 added"));
+        .stdout(predicate::str::contains("Plan: 3 to add,"));
     assert_eq!(server.gets(), 3);
     assert_eq!(p.snapshot().unwrap().len(), 6);
 
@@ -46,7 +46,7 @@ fn http_install_then_rerun_downloads_nothing_and_a_change_downloads_one() {
 
     server.put("neo.zip", zip_bytes(&plugin_entries("neo", "1.1.0")));
     install(&p).success().stdout(predicate::str::contains(
-        "1 updated, 0 removed, 2 unchanged",
+        "1 to change, 0 to remove; 2 unchanged.",
     ));
     assert_eq!(server.gets(), 4, "only the changed artifact is downloaded");
     let yaml = std::fs::read_to_string(p.plugin_dir().join("optimus-plugin-neo.yaml")).unwrap();

@@ -20,7 +20,7 @@ fn installs_tar_gz_zip_and_single_file_then_lists_and_verifies() {
     p.local_config(&["bq2bq.tar.gz", "neo.zip", "optimus-plugin-lite.yaml"]);
     p.install()
         .success()
-        .stdout(predicate::str::contains("3 added"));
+        .stdout(predicate::str::contains("Plan: 3 to add,"));
 
     let snap = p.snapshot().unwrap();
     let names: Vec<&str> = snap.keys().map(String::as_str).collect();
@@ -126,7 +126,7 @@ fn config_change_gives_exactly_the_new_set_and_rollback_restores_the_old() {
     p.artifact("extra.tgz", &targz(&plugin_entries("extra", "2.0.0")));
     p.local_config(&["bq2bq.tar.gz", "optimus-plugin-lite.yaml", "extra.tgz"]);
     p.install().success().stdout(predicate::str::contains(
-        "1 added, 1 updated, 1 removed, 1 unchanged",
+        "Plan: 1 to add, 1 to change, 1 to remove; 1 unchanged.",
     ));
     let new = p.snapshot().unwrap();
     let names: Vec<&str> = new.keys().map(String::as_str).collect();
@@ -189,9 +189,11 @@ fn verify_names_changed_missing_and_extra_files() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains("changed: optimus-plugin-bq2bq.yaml")
-                .and(predicate::str::contains("missing: optimus-neo_linux_amd64"))
-                .and(predicate::str::contains("extra:   stray.txt")),
+            predicate::str::contains("changed  optimus-plugin-bq2bq.yaml\n")
+                .and(predicate::str::contains(
+                    "missing  optimus-neo_linux_amd64\n",
+                ))
+                .and(predicate::str::contains("extra    stray.txt\n")),
         );
 }
 
@@ -343,9 +345,9 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("add       dist:neo.zip")
-                .and(predicate::str::contains("remove    dist:bq2bq.tar.gz"))
-                .and(predicate::str::contains("nothing changed")),
+            predicate::str::contains("  + dist:neo.zip")
+                .and(predicate::str::contains("  - dist:bq2bq.tar.gz"))
+                .and(predicate::str::contains("Dry run: nothing changed.")),
         );
     assert_eq!(p.snapshot(), before);
 }
@@ -368,7 +370,7 @@ fn form_two_sources_and_the_env_var_are_installed() {
         )
         .assert()
         .success()
-        .stdout(predicate::str::contains("3 added"));
+        .stdout(predicate::str::contains("Plan: 3 to add,"));
     let snap = p.snapshot().unwrap();
     assert!(snap.contains_key("optimus-plugin-neo.yaml"));
     assert!(snap.contains_key("optimus-plugin-lite.yaml"));
@@ -450,7 +452,7 @@ fn large_entries_are_written_byte_exact_and_verify_clean() {
     p.local_config(&["huge.tar.gz", "zhuge.zip", "optimus-raw_linux_amd64"]);
     p.install()
         .success()
-        .stdout(predicate::str::contains("3 added"));
+        .stdout(predicate::str::contains("Plan: 3 to add,"));
 
     let dir = p.plugin_dir();
     assert_eq!(std::fs::read(dir.join(&entries[1].0)).unwrap(), big);

@@ -33,6 +33,13 @@ fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
             .env("S3_SECRET", secret)
             .assert()
     };
+    let run_verbose = |secret: &str| {
+        bin()
+            .args(["install", "-v", "--no-sync", "--retry-deadline", "1", "-c"])
+            .arg(p.config())
+            .env("S3_SECRET", secret)
+            .assert()
+    };
     let out = run("wrong-secret-value").code(1);
     let text = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(text.contains("team"), "{text}");
@@ -44,16 +51,24 @@ fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
 
     run(SECRET)
         .success()
-        .stdout(predicate::str::contains("2 added"));
+        .stdout(predicate::str::contains("Plan: 2 to add,"));
     let snap = p.snapshot().unwrap();
     assert!(snap.contains_key("optimus-plugin-bq2bq.yaml"));
     assert!(snap.contains_key("optimus-neo_linux_amd64"));
 
     // Unchanged objects: decided from HEAD metadata, no new set.
     let target = std::fs::read_link(p.plugin_dir()).unwrap();
-    run(SECRET)
+    // Unchanged artifacts are listed, with their reason, at -v only.
+    run(SECRET).success().stdout(
+        predicate::str::contains("up to date").and(predicate::str::contains("same ETag").not()),
+    );
+    run_verbose(SECRET)
         .success()
-        .stdout(predicate::str::contains("up to date").and(predicate::str::contains("same ETag")));
+        .stdout(
+            predicate::str::contains("up to date").and(predicate::str::contains(
+                "  = team:bq2bq.tar.gz  same ETag\n",
+            )),
+        );
     assert_eq!(std::fs::read_link(p.plugin_dir()).unwrap(), target);
 
     // A changed object is picked up.
@@ -63,7 +78,7 @@ fn s3_install_rerun_unchanged_and_wrong_secret_refused() {
     );
     run(SECRET)
         .success()
-        .stdout(predicate::str::contains("1 updated"));
+        .stdout(predicate::str::contains("1 to change,"));
     let yaml = std::fs::read_to_string(p.plugin_dir().join("optimus-plugin-neo.yaml")).unwrap();
     assert!(yaml.contains("2.0.0"));
 }

@@ -119,8 +119,8 @@ fn verify_after_a_sync_checks_the_sync_state() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains("changed: optimus-plugin-a.yaml")
-                .and(predicate::str::contains("extra:   optimus-plugin-c.yaml"))
+            predicate::str::contains("changed  optimus-plugin-a.yaml\n")
+                .and(predicate::str::contains("extra    optimus-plugin-c.yaml\n"))
                 .and(predicate::str::contains(".optimus-sync.json").not()),
         );
     let out = bin()

@@ -35,8 +35,15 @@ fn bundled_examples_are_valid() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert!(lines.len() >= 4, "{stdout}");
-    assert!(lines.iter().all(|l| l.starts_with("ok ")), "{stdout}");
+    assert!(lines.len() >= 5, "{stdout}");
+    let (summary, files) = lines.split_last().expect("a summary line");
+    assert!(files.iter().all(|l| l.starts_with("ok ")), "{stdout}");
+    let n = files.len();
+    assert_eq!(
+        *summary,
+        format!("{n} files: {n} ok, 0 warnings"),
+        "{stdout}"
+    );
     assert!(stdout.contains("optimus-plugin-bq2bq.yaml (bq2bq 0.3.2, task)"));
     assert!(stdout.contains("optimus-plugin-predator.yaml (predator 0.2.1, hook)"));
 }
@@ -66,20 +73,41 @@ fn one_line_per_file_with_every_problem_and_exit_1() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(
-        lines.len(),
-        2,
-        "only the two top-level *.yaml files: {stdout}"
-    );
-    assert!(lines[0].starts_with("invalid "), "{stdout}");
-    assert!(lines[0].contains("optimus-plugin-bad.yaml: 6:1: unknown key `imagee`"));
-    // The regexp only fails when upstream's CLI asks the question: a warning.
+    // Only the two top-level *.yaml files: one block per finding of the
+    // bad one, an `ok` line for the other, one summary line.
     assert!(
-        lines[0].contains("; warnings: 9:13: `regexp` of question `A` is not a valid Go regexp"),
+        stdout.ends_with("2 files: 1 ok, 1 with 1 error, 1 warning\n"),
         "{stdout}"
     );
-    assert!(lines[1].starts_with("ok ") && lines[1].contains("(hello 1.0.0, task)"));
+    assert!(!stdout.contains("deep"), "{stdout}");
+    let blocks: Vec<&str> = stdout.split("\n\n").collect();
+    assert_eq!(blocks.len(), 3, "{stdout}");
+    assert!(
+        blocks[0].starts_with("error: unknown key `imagee` in the plugin\n"),
+        "{stdout}"
+    );
+    assert!(
+        blocks[0].contains("optimus-plugin-bad.yaml:6:1\n"),
+        "{stdout}"
+    );
+    assert!(blocks[0].contains("6 | imagee: x\n  | ^^^^^^"), "{stdout}");
+    assert!(
+        blocks[0].contains("help: did you mean \"image\"?"),
+        "{stdout}"
+    );
+    // The regexp only fails when upstream's CLI asks the question: a warning.
+    assert!(
+        blocks[1].starts_with("warning: `regexp` of question `A` is not a valid Go regexp"),
+        "{stdout}"
+    );
+    assert!(
+        blocks[1].contains("optimus-plugin-bad.yaml:9:13\n"),
+        "{stdout}"
+    );
+    assert!(
+        blocks[2].starts_with("ok ") && blocks[2].contains("(hello 1.0.0, task)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -133,7 +161,8 @@ fn file_name_other_than_the_plugin_name_is_a_warning_strict_fails() {
         .arg(&file)
         .assert()
         .code(0)
-        .stdout(predicates::str::contains("warn    "))
+        .stdout(predicates::str::contains("warning: the file is named"))
+        .stdout(predicates::str::contains("1 file: 1 ok, 1 warning"))
         .stdout(predicates::str::contains(
             "optimus-plugin-hello.yaml is the name every tool expects",
         ));
@@ -164,11 +193,13 @@ fn folder_rules_are_upstreams() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("ok      ") && stdout.contains("(lake 2, task)"),
+        stdout.contains("ok ") && stdout.contains("optimus-plugin-lake.yaml (lake 2, task)"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("optimus-plugin-yml.yml: not a plugin file"),
+        stdout.contains("warning: not a plugin file")
+            && stdout.contains("--> ")
+            && stdout.contains("optimus-plugin-yml.yml\n"),
         "{stdout}"
     );
     // Two files naming one plugin: upstream's server refuses the folder.

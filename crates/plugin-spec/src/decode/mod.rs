@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::Problem;
 use crate::keys::{self, Field};
 use crate::model::{
     Entrypoint, HookType, NamedValue, Plugin, PluginType, Question, Spelling, SubQuestion,
@@ -24,9 +25,9 @@ pub(crate) struct Decoded {
     /// Canonical field path (`questions[0].regexp`) to the value's position.
     pub positions: HashMap<String, Pos>,
     /// What makes upstream's loader refuse the file.
-    pub problems: Vec<(Pos, String)>,
+    pub problems: crate::error::Findings,
     /// What upstream's loader takes but we point out.
-    pub warnings: Vec<(Pos, String)>,
+    pub warnings: crate::error::Findings,
     /// Positions of values refused by the schema.
     pub refused: std::collections::HashSet<Pos>,
 }
@@ -51,8 +52,8 @@ struct Decoder<'s> {
     src: &'s str,
     spelling: Spelling,
     positions: HashMap<String, Pos>,
-    problems: Vec<(Pos, String)>,
-    warnings: Vec<(Pos, String)>,
+    problems: crate::error::Findings,
+    warnings: crate::error::Findings,
     refused: std::collections::HashSet<Pos>,
 }
 
@@ -103,14 +104,14 @@ pub(crate) fn decode(src: &str, root: &Node, spelling: Spelling) -> Decoded {
         src,
         spelling,
         positions: HashMap::new(),
-        problems: Vec::new(),
-        warnings: Vec::new(),
+        problems: crate::error::Findings::default(),
+        warnings: crate::error::Findings::default(),
         refused: std::collections::HashSet::new(),
     };
     d.positions.insert(String::new(), root.pos);
     let plugin = d.plugin(root);
-    d.problems.sort_by_key(|(pos, _)| *pos);
-    d.warnings.sort_by_key(|(pos, _)| *pos);
+    d.problems.sort();
+    d.warnings.sort();
     Decoded {
         plugin,
         spelling,
@@ -119,6 +120,24 @@ pub(crate) fn decode(src: &str, root: &Node, spelling: Spelling) -> Decoded {
         warnings: d.warnings,
         refused: d.refused,
     }
+}
+
+/// The length of `text` in characters, as a finding's `len`.
+pub(crate) fn chars(text: &str) -> u64 {
+    u64::try_from(text.chars().count()).unwrap_or(u64::MAX)
+}
+
+/// `key` repeats `first` in a mapping (both formats refuse it).
+pub(crate) fn duplicate_key(key: &Key, first: &Key, what: &str) -> Problem {
+    Problem::at(
+        key.pos.line,
+        key.pos.col,
+        format!(
+            "duplicate key `{}` in {what} (first at line {}, column {})",
+            key.name, first.pos.line, first.pos.col
+        ),
+    )
+    .with_len(chars(&key.name))
 }
 
 impl Decoder<'_> {
@@ -184,34 +203,26 @@ impl Decoder<'_> {
                 .iter()
                 .position(|f| f.accepts(self.spelling, &key.name))
             else {
-                let hint = if table.iter().any(|f| f.accepts(self.other(), &key.name)) {
-                    format!(
-                        " (`{}` is the {} spelling; this file uses the {} spelling)",
+                let mut found = Problem::at(
+                    key.pos.line,
+                    key.pos.col,
+                    format!("unknown key `{}` in {what}", key.name),
+                )
+                .with_len(chars(&key.name));
+                if table.iter().any(|f| f.accepts(self.other(), &key.name)) {
+                    found = found.with_help(format!(
+                        "`{}` is the {} spelling; this file uses the {} spelling",
                         key.name,
                         Self::spelling_name(self.other()),
                         Self::spelling_name(self.spelling)
-                    )
-                } else {
-                    String::new()
-                };
-                self.problem(
-                    key.pos,
-                    format!(
-                        "unknown key `{}` in {what}; expected one of: {}{hint}",
-                        key.name,
-                        keys::expected(table, self.spelling)
-                    ),
-                );
+                    ));
+                }
+                let expected = keys::expected(table, self.spelling);
+                self.problems.add(found.with_expected(&expected, &key.name));
                 continue;
             };
             if let Some((first, _)) = fields.found[i] {
-                self.problem(
-                    key.pos,
-                    format!(
-                        "duplicate key `{}` in {what} (first at line {}, column {})",
-                        key.name, first.pos.line, first.pos.col
-                    ),
-                );
+                self.problems.add(duplicate_key(key, first, what));
                 continue;
             }
             fields.found[i] = Some((key, value));

@@ -13,22 +13,30 @@ entrypoint:
   script: python3 main.py
 ";
 
-/// The findings of a source, as `(line, col, message)`: its errors when
-/// upstream refuses it, else its warnings (there must be some).
+/// The findings of a source, as `(line, col, text)`: its errors when
+/// upstream refuses it, else its warnings (there must be some). The text is
+/// the one-line form: the message, then the expected keys and the hint.
 fn problems(src: &str) -> Vec<(u64, u64, String)> {
     match plugin_spec::check_str(src, "t.yaml") {
         Ok(l) if l.warnings.is_empty() => panic!("expected problems, got a plugin: {:?}", l.plugin),
         Ok(l) => l
             .warnings
             .iter()
-            .map(|p| (p.line, p.column, p.message.clone()))
+            .map(|p| (p.line, p.column, one_line(p)))
             .collect(),
         Err(e) => e
             .problems()
             .iter()
-            .map(|p| (p.line, p.column, p.message.clone()))
+            .map(|p| (p.line, p.column, one_line(p)))
             .collect(),
     }
+}
+
+/// A problem's `Display` without its `line:col: ` prefix.
+fn one_line(p: &plugin_spec::Problem) -> String {
+    let full = p.to_string();
+    let prefix = format!("{}:{}: ", p.line, p.column);
+    full.strip_prefix(&prefix).unwrap_or(&full).to_owned()
 }
 
 /// Asserts exactly one problem, at `line:col`, whose message contains `needle`.
@@ -105,6 +113,14 @@ fn unknown_key_names_position_and_expected_keys() {
         1,
         "unknown key `imagee` in the plugin; expected one of: name,",
     );
+    // The same facts as data, for a renderer: the span, the keys, the hint.
+    let err = plugin_spec::check_str(&src, "t.yaml").expect_err("refused");
+    let p = &err.problems()[0];
+    assert_eq!(p.message, "unknown key `imagee` in the plugin");
+    assert_eq!(p.len, 6);
+    assert_eq!(p.expected.first().map(String::as_str), Some("name"));
+    assert!(p.expected.iter().any(|k| k == "defaultconfig"));
+    assert_eq!(p.help.as_deref(), Some("did you mean \"image\"?"));
 }
 
 #[test]
