@@ -83,8 +83,13 @@ pub fn init_logging(global: &Global) {
 }
 
 /// Prints an error chain on stderr and picks the exit code: 2 for usage and
-/// config errors, 1 for everything else.
+/// config errors, 130/143 for work a signal interrupted (one line), 1 for
+/// everything else.
 pub fn report(err: &anyhow::Error) -> ExitCode {
+    if let Some(i) = err.downcast_ref::<shutdown::Interrupted>() {
+        eprintln!("error: {i}");
+        return ExitCode::from(i.signal.exit_code());
+    }
     let usage = err.chain().any(<dyn std::error::Error>::is::<UsageError>);
     eprintln!("error: {err}");
     for cause in err.chain().skip(1) {

@@ -8,4 +8,6 @@ mod grpc_server;
 mod server;
 
 mod cli;
+mod faults;
 mod grpc;
+mod signals;

@@ -100,6 +100,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             lock_path.display()
         )));
     }
+    let cancel = shutdown::CancellationToken::new();
     let opts = InstallOptions {
         jobs: usize::from(args.fetch.jobs),
         dry_run: args.dry_run,
@@ -107,19 +108,17 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         force: args.force,
         lock_timeout: timeout,
         sync: !args.no_sync,
+        cancel: cancel.clone(),
     };
     let ctx = provider_context(&cfg, args.fetch.retry_deadline);
     let rep = reporter(global);
-    let report = runtime()?
-        .block_on(plugin_manager::install(
-            &cfg,
-            &dir,
-            &ctx,
-            lock.as_ref(),
-            &opts,
-            rep,
-        ))
-        .map_err(lib_err)?;
+    let work = plugin_manager::install(&cfg, &dir, &ctx, lock.as_ref(), &opts, rep);
+    let report = match shutdown::run_cancellable(&runtime()?, &cancel, work) {
+        (Err(e @ plugin_manager::Error::Cancelled { .. }), Some(sig)) => {
+            anyhow::bail!(shutdown::Interrupted::new(sig, e.to_string()))
+        }
+        (res, _) => res.map_err(lib_err)?,
+    };
     render(global, &report, args.dry_run)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -96,7 +96,14 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = rt.block_on(sync(&opts)).map_err(|e: SyncError| {
+    let cancel = opts.cancel.clone();
+    let report = match shutdown::run_cancellable(&rt, &cancel, sync(&opts)) {
+        (Err(e @ SyncError::Cancelled { .. }), Some(sig)) => {
+            anyhow::bail!(shutdown::Interrupted::new(sig, e.to_string()))
+        }
+        (res, _) => res,
+    };
+    let report = report.map_err(|e: SyncError| {
         if e.is_config() {
             anyhow::Error::new(UsageError(e.to_string()))
         } else {

@@ -5,6 +5,7 @@
 mod support;
 
 mod completions;
+mod faults;
 mod help;
 mod install_crash;
 mod install_drift;
@@ -15,6 +16,7 @@ mod install_malicious;
 mod install_s3;
 mod install_sync_folder;
 mod secrets;
+mod signals;
 mod sync;
 mod user_input;
 mod validate;
