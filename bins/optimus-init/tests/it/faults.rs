@@ -15,7 +15,7 @@ use serde_json::json;
 
 /// A tmpfs of `size` mounted on a fresh folder; unmounted on drop.
 struct Tmpfs {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     mnt: PathBuf,
 }
 
@@ -35,7 +35,7 @@ impl Tmpfs {
             &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
             &mnt,
         );
-        Tmpfs { _dir: dir, mnt }
+        Tmpfs { dir, mnt }
     }
 
     /// Free bytes, as `df` reports them.
@@ -88,7 +88,7 @@ async fn a_5_mib_reply_into_a_1_mib_job_dir_fails_before_writing() {
     let srv = RunInputServer::start(big_reply()).await;
     let vol = Tmpfs::new("1m");
     let free = vol.free();
-    let term = vol._dir.path().join("termination-log");
+    let term = vol.dir.path().join("termination-log");
     let mut c = init(&srv, &vol.mnt);
     c.arg("--termination-log").arg(&term);
     let out = run(c).await;

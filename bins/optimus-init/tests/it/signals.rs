@@ -17,7 +17,7 @@ async fn a_signal_while_the_reply_is_awaited_stops_the_step_and_writes_nothing()
             RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}}))
                 .await;
         // The server holds the request far longer than the test waits.
-        srv.push_fault(Fault::Slow(Duration::from_secs(60)));
+        srv.push_fault(Fault::Slow(Duration::from_mins(1)));
         let volume = tempfile::tempdir().unwrap();
         let job_dir = volume.path().join("job");
         std::fs::create_dir(&job_dir).unwrap();

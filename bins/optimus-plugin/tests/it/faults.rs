@@ -3,7 +3,7 @@
 //! tests need root and `unshare -m`; they are `#[ignore]`d and run by
 //! `scripts/test.d/25-faults.sh` (`cargo test -- --ignored faults::`
 //! inside `unshare -m`), which skips them where that is not allowed.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
