@@ -6,68 +6,12 @@
 //! is not allowed.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::cli::init;
 use crate::server::RunInputServer;
+use crate::tmpfs::Tmpfs;
 use serde_json::json;
-
-/// A tmpfs of `size` mounted on a fresh folder; unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-    mnt: PathBuf,
-}
-
-impl Tmpfs {
-    fn new(size: &str) -> Tmpfs {
-        // Set by the script after `unshare -m`: mounts made here stay in
-        // that private namespace.
-        assert_eq!(
-            std::env::var("OPTIMUS_FAULTS_MOUNT_NS").as_deref(),
-            Ok("private"),
-            "run these tests in a private mount namespace: bash scripts/test.d/25-faults.sh"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let mnt = dir.path().join("job");
-        std::fs::create_dir(&mnt).unwrap();
-        mount(
-            &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
-            &mnt,
-        );
-        Tmpfs { dir, mnt }
-    }
-
-    /// Free bytes, as `df` reports them.
-    fn free(&self) -> u64 {
-        let out = Command::new("df")
-            .args(["-B1", "--output=avail"])
-            .arg(&self.mnt)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.lines().nth(1).unwrap().trim().parse().unwrap()
-    }
-
-    fn entries(&self) -> Vec<String> {
-        std::fs::read_dir(&self.mnt)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
-    }
-}
-
-fn mount(args: &[&str], at: &Path) {
-    let st = Command::new("mount").args(args).arg(at).status().unwrap();
-    assert!(st.success(), "mount {args:?} {}", at.display());
-}
 
 async fn run(mut c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().unwrap())
@@ -88,7 +32,7 @@ async fn a_5_mib_reply_into_a_1_mib_job_dir_fails_before_writing() {
     let srv = RunInputServer::start(big_reply()).await;
     let vol = Tmpfs::new("1m");
     let free = vol.free();
-    let term = vol.dir.path().join("termination-log");
+    let term = vol.outside.path().join("termination-log");
     let mut c = init(&srv, &vol.mnt);
     c.arg("--termination-log").arg(&term);
     let out = run(c).await;
@@ -108,7 +52,7 @@ async fn a_read_only_job_dir_names_the_path_and_writes_nothing() {
     let srv =
         RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}})).await;
     let vol = Tmpfs::new("1m");
-    mount(&["-o", "remount,ro"], &vol.mnt);
+    vol.read_only();
     let out = run(init(&srv, &vol.mnt)).await;
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{log}");

@@ -6,6 +6,8 @@
 mod grpc_server;
 #[path = "../../../../crates/task-boot/tests/support/server.rs"]
 mod server;
+#[path = "../../../../crates/safe-fs/tests/support/tmpfs.rs"]
+mod tmpfs;
 
 mod cli;
 mod faults;

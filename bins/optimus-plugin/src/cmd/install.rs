@@ -24,7 +24,8 @@ use crate::cli::{Global, Output};
     after_help = "--plugin-dir: default the config's plugin_dir, else .plugins.
 
 Exit codes: 0 installed or up to date, 1 the work failed (network after \
-retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config.
+retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config, \
+143/130 stopped by SIGTERM/SIGINT before the switch (nothing changed).
 
 Examples:
   optimus-plugin install -c /etc/optimus/optimus.yaml

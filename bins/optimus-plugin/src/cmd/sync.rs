@@ -22,7 +22,8 @@ use crate::cli::{Global, Output, UsageError};
     after_help = "--plugin-dir: default .plugins (no config is read for it).
 
 Exit codes: 0 synced or up to date, 1 the work failed (network after \
-retries, server refused, invalid archive or plugin), 2 bad usage or config.
+retries, server refused, invalid archive or plugin), 2 bad usage or config, \
+143/130 stopped by SIGTERM/SIGINT (nothing changed).
 
 Examples:
   optimus-plugin sync -c optimus.yaml

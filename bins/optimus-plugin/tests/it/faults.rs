@@ -5,66 +5,13 @@
 //! inside `unshare -m`), which skips them where that is not allowed.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use crate::support::{Project, bin, plugin_yaml, snapshot, targz};
-
-/// A tmpfs of `size` mounted on a fresh folder; unmounted on drop.
-struct Tmpfs {
-    _dir: tempfile::TempDir,
-    mnt: PathBuf,
-}
-
-impl Tmpfs {
-    fn new(size: &str) -> Tmpfs {
-        // Set by the script after `unshare -m`: mounts made here stay in
-        // that private namespace.
-        assert_eq!(
-            std::env::var("OPTIMUS_FAULTS_MOUNT_NS").as_deref(),
-            Ok("private"),
-            "run these tests in a private mount namespace: bash scripts/test.d/25-faults.sh"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let mnt = dir.path().join("vol");
-        std::fs::create_dir(&mnt).unwrap();
-        mount(
-            &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
-            &mnt,
-        );
-        Tmpfs { _dir: dir, mnt }
-    }
-
-    fn read_only(&self) {
-        mount(&["-o", "remount,ro"], &self.mnt);
-    }
-
-    fn free(&self) -> u64 {
-        safe_fs::space::free_bytes(&self.mnt).unwrap()
-    }
-
-    /// Hidden entries a run left in the volume (staging, temporary files).
-    fn leftovers(&self) -> Vec<String> {
-        std::fs::read_dir(&self.mnt)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains("staging") || n.contains(".tmp-") || n.contains(".sync-"))
-            .collect()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
-    }
-}
-
-fn mount(args: &[&str], at: &Path) {
-    let st = Command::new("mount").args(args).arg(at).status().unwrap();
-    assert!(st.success(), "mount {args:?} {}", at.display());
-}
+use crate::sync::{Served, bin as sync_bin};
+use crate::tmpfs::Tmpfs;
 
 /// A form-1 config over the project's `artifacts/` with `plugin_dir`.
 fn config(p: &Project, plugin_dir: &Path, paths: &[&str]) {
@@ -104,9 +51,8 @@ fn noise(len: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
-/// A project with plugin `a` installed into a 2 MiB tmpfs.
-fn installed_small_set() -> (Project, Tmpfs, PathBuf) {
-    let vol = Tmpfs::new("2m");
+/// A project whose config installs plugin `a` into `vol`'s `plugins`.
+fn project_on(vol: &Tmpfs) -> (Project, PathBuf) {
     let p = Project::new();
     let dir = vol.mnt.join("plugins");
     p.artifact(
@@ -114,17 +60,42 @@ fn installed_small_set() -> (Project, Tmpfs, PathBuf) {
         plugin_yaml("a", "1.0.0").as_bytes(),
     );
     config(&p, &dir, &["optimus-plugin-a.yaml"]);
+    (p, dir)
+}
+
+/// A project with plugin `a` installed into a 2 MiB tmpfs.
+fn installed_small_set() -> (Project, Tmpfs, PathBuf) {
+    let vol = Tmpfs::new("2m");
+    let (p, dir) = project_on(&vol);
     let out = install(&p);
     assert!(out.status.success(), "{}", stderr(&out));
     (p, vol, dir)
+}
+
+/// The command exited 1 with `want` in its message, `dir` is still
+/// `before` (every file readable), the volume holds no staging folder and
+/// its space is free again.
+fn failed_cleanly(
+    out: &Output,
+    want: &str,
+    vol: &Tmpfs,
+    dir: &Path,
+    before: &BTreeMap<String, String>,
+    free: u64,
+) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(want), "want {want:?} in: {err}");
+    assert_eq!(&snapshot(dir).unwrap(), before, "the old set changed");
+    assert!(vol.leftovers().is_empty(), "{:?}", vol.leftovers());
+    assert_eq!(vol.free(), free, "bytes left on the volume");
 }
 
 #[test]
 #[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
 fn install_too_big_for_the_volume_fails_before_writing() {
     let (p, vol, dir) = installed_small_set();
-    let old = snapshot(&dir).unwrap();
-    let free = vol.free();
+    let (old, free) = (snapshot(&dir).unwrap(), vol.free());
     // A 3 MiB binary: its size is known before a byte is written.
     p.artifact("optimus-big_linux_amd64", &noise(3 << 20, 7));
     config(
@@ -133,59 +104,41 @@ fn install_too_big_for_the_volume_fails_before_writing() {
         &["optimus-plugin-a.yaml", "optimus-big_linux_amd64"],
     );
     let out = install(&p);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!("not enough space in {}: 3.0 MiB", dir.display())),
-        "{err}"
+    let want = format!(
+        "not enough space in {}: 3.0 MiB (3153920 bytes) needed, ",
+        dir.display()
     );
-    assert!(err.contains("needed") && err.contains("free"), "{err}");
-    assert_eq!(snapshot(&dir).unwrap(), old, "the old set changed");
-    assert!(vol.leftovers().is_empty(), "{:?}", vol.leftovers());
-    assert_eq!(vol.free(), free, "staging bytes left on the volume");
+    failed_cleanly(&out, &want, &vol, &dir, &old, free);
+    assert!(stderr(&out).contains("free; the plugin set was left as it was"));
 }
 
 #[test]
 #[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
 fn install_running_out_of_space_while_unpacking_cleans_up() {
     let (p, vol, dir) = installed_small_set();
-    let old = snapshot(&dir).unwrap();
-    let free = vol.free();
+    let (old, free) = (snapshot(&dir).unwrap(), vol.free());
     // A small archive that unpacks to 3 MiB: the check up front passes,
     // the volume fills while unpacking.
+    let yaml = plugin_yaml("b", "1.0.0").into_bytes();
     let files = vec![
-        (
-            "optimus-plugin-b.yaml".to_owned(),
-            plugin_yaml("b", "1.0.0").into_bytes(),
-            0o644,
-        ),
+        ("optimus-plugin-b.yaml".to_owned(), yaml, 0o644),
         ("data/zeros.bin".to_owned(), vec![0u8; 3 << 20], 0o644),
     ];
     p.artifact("b.tar.gz", &targz(&files));
     config(&p, &dir, &["optimus-plugin-a.yaml", "b.tar.gz"]);
     let out = install(&p);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!(
-            "not enough space in {}: the volume ran out of space while writing",
-            dir.display()
-        )),
-        "{err}"
+    let want = format!(
+        "not enough space in {}: the volume ran out of space while writing; the plugin set was left as it was",
+        dir.display()
     );
-    assert_eq!(snapshot(&dir).unwrap(), old, "the old set changed");
-    for f in std::fs::read_dir(&dir).unwrap().flatten() {
-        std::fs::read(f.path()).unwrap();
-    }
-    assert!(vol.leftovers().is_empty(), "{:?}", vol.leftovers());
-    assert_eq!(vol.free(), free, "staging bytes left on the volume");
+    failed_cleanly(&out, &want, &vol, &dir, &old, free);
 }
 
 #[test]
 #[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
 fn install_into_a_read_only_volume_names_the_path_and_changes_nothing() {
     let (p, vol, dir) = installed_small_set();
-    let old = snapshot(&dir).unwrap();
+    let (old, free) = (snapshot(&dir).unwrap(), vol.free());
     vol.read_only();
     p.artifact(
         "optimus-plugin-b.yaml",
@@ -196,14 +149,12 @@ fn install_into_a_read_only_volume_names_the_path_and_changes_nothing() {
         &dir,
         &["optimus-plugin-a.yaml", "optimus-plugin-b.yaml"],
     );
-    let out = install(&p);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
     // The lock file beside the folder is the first thing it cannot create.
-    let lock = vol.mnt.join(".plugins.lock");
-    assert!(err.contains(&lock.display().to_string()), "{err}");
-    assert!(err.contains("Read-only file system"), "{err}");
-    assert_eq!(snapshot(&dir).unwrap(), old);
+    let want = format!(
+        "opening lock file {}: Read-only file system",
+        vol.mnt.join(".plugins.lock").display()
+    );
+    failed_cleanly(&install(&p), &want, &vol, &dir, &old, free);
 }
 
 #[test]
@@ -211,73 +162,26 @@ fn install_into_a_read_only_volume_names_the_path_and_changes_nothing() {
 fn lock_file_that_cannot_be_created_stops_install_on_a_fresh_volume() {
     let vol = Tmpfs::new("1m");
     vol.read_only();
-    let p = Project::new();
-    let dir = vol.mnt.join("plugins");
-    p.artifact(
-        "optimus-plugin-a.yaml",
-        plugin_yaml("a", "1.0.0").as_bytes(),
-    );
-    config(&p, &dir, &["optimus-plugin-a.yaml"]);
+    let (p, _) = project_on(&vol);
     let out = install(&p);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
+    let lock = vol.mnt.join(".plugins.lock");
     assert!(
-        err.contains(&format!(
-            "opening lock file {}",
-            vol.mnt.join(".plugins.lock").display()
-        )),
+        err.contains(&format!("opening lock file {}", lock.display())),
         "{err}"
     );
-    assert!(std::fs::read_dir(&vol.mnt).unwrap().next().is_none());
-}
-
-/// `optimus-plugin serve` of `dir` on a free port; killed on drop.
-struct Served(std::process::Child, String);
-
-impl Served {
-    fn start(dir: &Path) -> Served {
-        let mut child = bin_std()
-            .args(["serve", "--addr", "127.0.0.1:0", "--plugin-dir"])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.split_whitespace().last().unwrap();
-        let host = url.trim_end_matches("/plugins").to_owned();
-        Served(child, host)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn bin_std() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("optimus-plugin"));
-    c.env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("OPTIMUS_HOST")
-        .env_remove("OPTIMUS_PLUGIN_DIR");
-    c
+    assert!(vol.entries().is_empty(), "{:?}", vol.entries());
 }
 
 fn sync_into(server: &Served, dir: &Path) -> Output {
-    bin_std()
+    sync_bin()
         .args([
             "sync",
             "--attempts",
             "1",
             "--host",
-            &server.1,
+            &server.addr,
             "--plugin-dir",
         ])
         .arg(dir)
@@ -285,9 +189,21 @@ fn sync_into(server: &Served, dir: &Path) -> Output {
         .unwrap()
 }
 
-/// A served folder whose YAML plugins hold 3 MiB in all, and a 2 MiB
-/// volume holding a synced small set.
-fn big_server_and_small_volume() -> (tempfile::TempDir, Tmpfs, PathBuf) {
+/// A folder on a `size` volume holding one synced plugin and a binary.
+fn synced_small_set(size: &str) -> (Tmpfs, PathBuf, BTreeMap<String, String>, u64) {
+    let vol = Tmpfs::new(size);
+    let dir = vol.mnt.join("plugins");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("optimus-plugin-a.yaml"), plugin_yaml("a", "1.0.0")).unwrap();
+    std::fs::write(dir.join("optimus-a_linux_amd64"), b"\x7fELF").unwrap();
+    let (before, free) = (snapshot(&dir).unwrap(), vol.free());
+    (vol, dir, before, free)
+}
+
+#[test]
+#[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
+fn sync_too_big_for_the_volume_fails_before_writing() {
+    // The server's YAML plugins hold 3 MiB in all; the volume has 2.
     let src = tempfile::tempdir().unwrap();
     for (i, name) in ["x", "y", "z"].iter().enumerate() {
         let text: String = noise(1 << 20, 11 + u32::try_from(i).unwrap())
@@ -297,31 +213,12 @@ fn big_server_and_small_volume() -> (tempfile::TempDir, Tmpfs, PathBuf) {
         let yaml = format!("{}description: {text}\n", plugin_yaml(name, "1.0.0"));
         std::fs::write(src.path().join(format!("optimus-plugin-{name}.yaml")), yaml).unwrap();
     }
-    let vol = Tmpfs::new("2m");
-    let dir = vol.mnt.join("plugins");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("optimus-plugin-a.yaml"), plugin_yaml("a", "1.0.0")).unwrap();
-    std::fs::write(dir.join("optimus-a_linux_amd64"), b"\x7fELF").unwrap();
-    (src, vol, dir)
-}
-
-#[test]
-#[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
-fn sync_too_big_for_the_volume_fails_before_writing() {
-    let (src, vol, dir) = big_server_and_small_volume();
     let server = Served::start(src.path());
-    let before = snapshot(&dir).unwrap();
-    let free = vol.free();
+    let (vol, dir, before, free) = synced_small_set("2m");
     let out = sync_into(&server, &dir);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!("not enough space in {}: 3.0 MiB", dir.display())),
-        "{err}"
-    );
-    assert_eq!(snapshot(&dir).unwrap(), before);
-    assert!(vol.leftovers().is_empty(), "{:?}", vol.leftovers());
-    assert_eq!(vol.free(), free);
+    let want = format!("not enough space in {}: 3.0 MiB", dir.display());
+    failed_cleanly(&out, &want, &vol, &dir, &before, free);
+    assert!(stderr(&out).contains("free; the plugin folder was left as it was"));
 }
 
 #[test]
@@ -334,16 +231,12 @@ fn sync_into_a_read_only_volume_names_the_path_and_changes_nothing() {
     )
     .unwrap();
     let server = Served::start(src.path());
-    let vol = Tmpfs::new("1m");
-    let dir = vol.mnt.join("plugins");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("optimus-plugin-a.yaml"), plugin_yaml("a", "1.0.0")).unwrap();
-    let before = snapshot(&dir).unwrap();
+    let (vol, dir, before, free) = synced_small_set("1m");
     vol.read_only();
     let out = sync_into(&server, &dir);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains(&vol.mnt.display().to_string()), "{err}");
-    assert!(err.contains("Read-only file system"), "{err}");
-    assert_eq!(snapshot(&dir).unwrap(), before);
+    let want = format!(
+        "{}: Read-only file system",
+        vol.mnt.join(".plugins.lock").display()
+    );
+    failed_cleanly(&out, &want, &vol, &dir, &before, free);
 }

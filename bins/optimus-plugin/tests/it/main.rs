@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "../../../../crates/safe-fs/tests/support/tmpfs.rs"]
+mod tmpfs;
 
 mod completions;
 mod faults;

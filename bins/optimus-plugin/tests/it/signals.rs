@@ -123,14 +123,8 @@ impl SlowServer {
 }
 
 fn command() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("optimus-plugin"));
-    c.env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("OPTIMUS_HOST")
-        .env_remove("OPTIMUS_PLUGIN_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = crate::sync::bin();
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
 }
 

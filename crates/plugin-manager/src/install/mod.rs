@@ -236,16 +236,22 @@ pub async fn install(
         &mut report,
     )
     .await
-    .map_err(|e| fault(e, plugin_dir, &opts.cancel))?;
+    .map_err(|e| {
+        if opts.cancel.is_cancelled() {
+            Error::Cancelled {
+                plugin_dir: plugin_dir.to_path_buf(),
+            }
+        } else {
+            no_space(e, plugin_dir)
+        }
+    })?;
     if report.plan.is_noop() && managed {
         return Ok(report);
     }
     if opts.cancel.is_cancelled() {
-        return Err(fault(
-            Error::State("cancelled".into()),
-            plugin_dir,
-            &opts.cancel,
-        ));
+        return Err(Error::Cancelled {
+            plugin_dir: plugin_dir.to_path_buf(),
+        });
     }
     let generation = publish::publish_set(publish::PublishInput {
         cfg,
@@ -257,7 +263,7 @@ pub async fn install(
         fetched,
         reporter: reporter.as_ref(),
     })
-    .map_err(|e| fault(e, plugin_dir, &opts.cancel))?;
+    .map_err(|e| no_space(e, plugin_dir))?;
     report.plugins = generation
         .receipts
         .artifacts
@@ -268,15 +274,9 @@ pub async fn install(
     Ok(report)
 }
 
-/// The error of a failed fetch or publish as the caller should see it: a
-/// cancellation as [`Error::Cancelled`], a full volume (checked up front
-/// or `ENOSPC` on the way) as [`Error::NoSpace`] naming the plugin folder.
-fn fault(e: Error, plugin_dir: &Path, cancel: &CancellationToken) -> Error {
-    if cancel.is_cancelled() {
-        return Error::Cancelled {
-            plugin_dir: plugin_dir.to_path_buf(),
-        };
-    }
+/// A full volume (checked up front or `ENOSPC` on the way) as
+/// [`Error::NoSpace`] naming the plugin folder; other errors as they are.
+fn no_space(e: Error, plugin_dir: &Path) -> Error {
     match e {
         Error::NoSpace { mut source } => {
             source.dir = plugin_dir.to_path_buf();
