@@ -24,8 +24,9 @@ if ! unshare -m --propagation private sh -c "$probe" >/dev/null 2>&1; then
   skip "unshare -m or mounting a tmpfs is not allowed here (a container without CAP_SYS_ADMIN?)"
 fi
 
-echo "building the binaries and the test binaries once"
-cargo build --locked -p optimus-plugin -p optimus-init
+# One build, outside the namespace: the binaries and the test binaries
+# that drive them (the same profile and features as the run below).
+echo "building the binaries and their test binaries"
 cargo test --locked -p optimus-plugin -p optimus-init --test it --no-run
 
 echo "full and read-only volumes under install, sync and optimus-init"
