@@ -21,7 +21,7 @@ or, without a shell:
   /data/bin/optimus-init exec -- CMD ARGS...   (needs --install-launcher)
 
 Exit codes: 0 done, 1 the work failed (network after retries, server refused,
-unsafe input), 2 bad usage or settings.
+unsafe input, no space), 2 bad usage or settings, 143/130 stopped by SIGTERM/SIGINT.
 
 Example (the env upstream's DAG sets; OPTIMUS_HOST is the server's gRPC port):
   OPTIMUS_HOST=optimus:9100 PROJECT=p JOB_NAME=j SCHEDULED_AT=2026-11-23T00:00:00+00:00 \\

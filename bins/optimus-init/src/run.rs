@@ -12,16 +12,19 @@ use crate::termination;
 
 pub fn run(cli: &Cli) -> ExitCode {
     let started = Instant::now();
+    let mut signal = None;
     let result = settings(cli).and_then(|s| {
-        tokio::runtime::Builder::new_current_thread()
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| BootError::Io {
                 action: "starting the async runtime",
                 path: "-".into(),
                 source: e,
-            })
-            .and_then(|rt| rt.block_on(task_boot::boot(&s)))
+            })?;
+        let (res, sig) = shutdown::run_cancellable(&rt, &s.cancel, task_boot::boot(&s));
+        signal = sig;
+        res
     });
     match result {
         Ok(Report::AlreadyComplete(_)) => ExitCode::SUCCESS,
@@ -33,7 +36,13 @@ pub fn run(cli: &Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let code = if e.is_usage() { 2 } else { 1 };
+            let (code, e) = match (&e, signal) {
+                (BootError::Cancelled { .. }, Some(sig)) => (
+                    sig.exit_code(),
+                    shutdown::Interrupted::new(sig, e.to_string()).to_string(),
+                ),
+                _ => (if e.is_usage() { 2 } else { 1 }, e.to_string()),
+            };
             tracing::error!(exit_code = code, "{e}");
             let summary = format!(
                 "optimus-init failed (exit {code}) after {:.1}s: {e}\n",

@@ -86,8 +86,13 @@ pub fn init_logging(global: &Global) {
 }
 
 /// Prints an error chain on stderr and picks the exit code: 2 for usage and
-/// config errors, 1 for everything else.
+/// config errors, 130/143 for work a signal interrupted (one line), 1 for
+/// everything else.
 pub fn report(err: &anyhow::Error) -> ExitCode {
+    if let Some(i) = err.downcast_ref::<shutdown::Interrupted>() {
+        eprintln!("error: {i}");
+        return ExitCode::from(i.signal.exit_code());
+    }
     let usage = err.chain().any(<dyn std::error::Error>::is::<UsageError>);
     let stderr = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

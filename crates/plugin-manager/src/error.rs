@@ -111,6 +111,22 @@ pub enum Error {
     /// The plugin folder or its state is not in a shape this tool manages.
     #[error("{0}")]
     State(String),
+    /// The volume holding the plugin folder has no room for the new set
+    /// (checked before writing, or a write failed with `ENOSPC`). The
+    /// staging folder was removed and the old set is untouched.
+    #[error("{source}; the plugin set was left as it was")]
+    NoSpace {
+        /// The folder, what was needed and what is free.
+        #[from]
+        source: safe_fs::space::NoSpace,
+    },
+    /// The install was cancelled (SIGTERM or SIGINT in the CLI): downloads
+    /// stopped, the staging folder removed, the old set untouched.
+    #[error("install into {} cancelled; the plugin set was left as it was", plugin_dir.display())]
+    Cancelled {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+    },
 }
 
 impl Error {

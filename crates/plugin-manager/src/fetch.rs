@@ -9,7 +9,7 @@
 use std::fmt;
 use std::io::{self, BufRead, Read, Seek, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -17,6 +17,7 @@ use futures::StreamExt;
 use plugin_repo::{ByteStream, RepoError};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::extract::{Extractor, Format, Limits, SetBuilder};
@@ -54,23 +55,24 @@ pub(crate) struct StreamReader<'a> {
     rx: mpsc::Receiver<Piece>,
     chunk: Bytes,
     failure: Arc<Mutex<Option<RepoError>>>,
-    cancel: &'a AtomicBool,
+    cancel: &'a CancellationToken,
     on_bytes: &'a (dyn Fn(u64) + Send + Sync),
     read: Arc<AtomicU64>,
     end: Option<(String, u64)>,
 }
 
 impl<'a> StreamReader<'a> {
-    /// Starts pulling `body` on `handle`'s runtime.
+    /// Starts pulling `body` on `handle`'s runtime. Cancelling `cancel`
+    /// drops the download at once and makes the reader fail.
     pub(crate) fn new(
         handle: &tokio::runtime::Handle,
         body: ByteStream,
-        cancel: &'a AtomicBool,
+        cancel: &'a CancellationToken,
         on_bytes: &'a (dyn Fn(u64) + Send + Sync),
     ) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let failure = Arc::new(Mutex::new(None));
-        handle.spawn(pull(body, tx, Arc::clone(&failure)));
+        handle.spawn(pull(body, tx, Arc::clone(&failure), cancel.clone()));
         Self {
             rx,
             chunk: Bytes::new(),
@@ -111,11 +113,12 @@ impl<'a> StreamReader<'a> {
 }
 
 /// The download task: pulls, hashes and forwards until the stream ends,
-/// fails, or the reader is gone.
+/// fails, the reader is gone or the work is cancelled.
 async fn pull(
     mut body: ByteStream,
     tx: mpsc::Sender<Piece>,
     failure: Arc<Mutex<Option<RepoError>>>,
+    cancel: CancellationToken,
 ) {
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
@@ -124,6 +127,9 @@ async fn pull(
             // The reader is gone (done, failed or cancelled): drop the
             // connection now rather than at the next chunk.
             () = tx.closed() => return,
+            // Cancelled: the connection is dropped here and the reader,
+            // its channel closed, stops.
+            () = cancel.cancelled() => return,
             next = body.next() => next,
         };
         let piece = match next {
@@ -154,10 +160,8 @@ impl BufRead for StreamReader<'_> {
             if self.end.is_some() {
                 return Ok(&[]);
             }
-            if self.cancel.load(Ordering::Relaxed) {
-                return Err(io::Error::other(StreamFailure(
-                    "cancelled: another artifact failed".into(),
-                )));
+            if self.cancel.is_cancelled() {
+                return Err(io::Error::other(StreamFailure("cancelled".into())));
             }
             match self.rx.blocking_recv() {
                 Some(Piece::Chunk(b)) => self.chunk = b,

@@ -229,6 +229,33 @@ pub fn apply(
         return safe_fs::atomic::write_file(&path, &state_json)
             .map_err(SyncError::io("writing", &path));
     }
+    // The new files must fit (carried-over files are hard links): fail
+    // before writing anything.
+    let bytes =
+        new_set.iter().map(|f| f.contents.len() as u64).sum::<u64>() + state_json.len() as u64;
+    safe_fs::space::ensure_room(lock.target.parent(), bytes, new_set.len() as u64 + 1).map_err(
+        |mut e| {
+            e.dir = real_dir.to_path_buf();
+            SyncError::NoSpace { source: e }
+        },
+    )?;
+    stage_and_publish(lock, new_set, &state_json).map_err(|e| {
+        if safe_fs::space::chain_is_no_space(&e) {
+            safe_fs::space::NoSpace::ran_out(real_dir).into()
+        } else {
+            e
+        }
+    })
+}
+
+/// Writes the new set into a staging folder (the kept files carried over)
+/// and switches it in.
+fn stage_and_publish(
+    lock: &DirLock,
+    new_set: &[PluginFile],
+    state_json: &[u8],
+) -> Result<(), SyncError> {
+    let real_dir = lock.target.path();
     // The staging folder `.<dir>.sync-XXXX` is removed on any error before
     // the switch; its flush is opened before anything is written, so the
     // one `syncfs` before the switch reports a write-back error of any file.
@@ -253,7 +280,7 @@ pub fn apply(
     for f in new_set {
         write_new(&new_dir.join(&f.entry.file), &f.contents, 0o644)?;
     }
-    write_new(&new_dir.join(SYNC_STATE_FILE), &state_json, 0o644)?;
+    write_new(&new_dir.join(SYNC_STATE_FILE), state_json, 0o644)?;
 
     match staging.publish() {
         // The new set is live; an old copy left behind is removed by the

@@ -161,6 +161,10 @@ pub struct SyncOptions {
     pub max_attempts: u32,
     /// How long to wait for another sync on the same folder.
     pub lock_wait: Duration,
+    /// Cancelling it stops the sync before the switch (the download is
+    /// dropped; [`sync`] returns [`SyncError::Cancelled`], the folder as
+    /// it was).
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for SyncOptions {
@@ -176,6 +180,7 @@ impl std::fmt::Debug for SyncOptions {
             .field("retry_budget", &self.retry_budget)
             .field("max_attempts", &self.max_attempts)
             .field("lock_wait", &self.lock_wait)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -191,6 +196,7 @@ impl SyncOptions {
             retry_budget: Duration::from_mins(1),
             max_attempts: 4,
             lock_wait: Duration::from_secs(30),
+            cancel: tokio_util::sync::CancellationToken::new(),
         }
     }
 }
@@ -275,7 +281,13 @@ pub async fn sync(opts: &SyncOptions) -> Result<SyncReport, SyncError> {
         .filter(|s| s.url == shown && s.files == local_digests(&local))
         .and_then(|s| s.etag.clone());
 
-    let fetched = fetch(opts, &shown, etag.as_deref()).await?;
+    let cancelled = || SyncError::Cancelled {
+        plugin_dir: plugin_dir.clone(),
+    };
+    let fetched = tokio::select! {
+        () = opts.cancel.cancelled() => return Err(cancelled()),
+        f = fetch(opts, &shown, etag.as_deref()) => f?,
+    };
     let (body, new_etag) = match fetched {
         Fetched::NotModified => {
             let count = local.len();
@@ -312,6 +324,9 @@ pub async fn sync(opts: &SyncOptions) -> Result<SyncReport, SyncError> {
     let plugins = new_set.len();
     // Same files and the same state (a server without ETags, or one that
     // ignored If-None-Match): nothing to write, not even the state file.
+    if opts.cancel.is_cancelled() {
+        return Err(cancelled());
+    }
     if changed || state.as_ref() != Some(&new_state) {
         blocking(move || {
             let res = apply(&lock, &new_set, &new_state, changed);

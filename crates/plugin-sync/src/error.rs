@@ -119,6 +119,22 @@ pub enum SyncError {
     /// The plugin folder is missing (serve) or not in a usable shape.
     #[error("{0}")]
     State(String),
+    /// The volume holding the plugin folder has no room for the new set
+    /// (checked before writing, or a write failed with `ENOSPC`); the
+    /// staging folder was removed and the folder is as it was.
+    #[error("{source}; the plugin folder was left as it was")]
+    NoSpace {
+        /// The folder, what was needed and what is free.
+        #[from]
+        source: safe_fs::space::NoSpace,
+    },
+    /// The sync was cancelled (SIGTERM or SIGINT in the CLI) before the
+    /// switch: the download was dropped and the folder is as it was.
+    #[error("sync of {} cancelled; the plugin folder was left as it was", plugin_dir.display())]
+    Cancelled {
+        /// The plugin folder.
+        plugin_dir: PathBuf,
+    },
 }
 
 impl SyncError {

@@ -7,6 +7,8 @@
 //! * [`publish`]: the one "publish a folder atomically under a lock" step
 //!   (lock, hidden staging folder, flush, switch, leftovers) that install,
 //!   sync and optimus-init share.
+//! * [`space`]: free space checked before writing, and a full volume told
+//!   apart from other write errors.
 //!
 //! ```
 //! use safe_fs::SafeRelPath;
@@ -20,5 +22,6 @@
 pub mod atomic;
 pub mod publish;
 mod rel_path;
+pub mod space;
 
 pub use rel_path::{MAX_COMPONENT_BYTES, MAX_DEPTH, MAX_PATH_BYTES, PathError, SafeRelPath};

@@ -71,6 +71,10 @@ pub struct Settings {
     /// How the asset providers look up credentials (the standard cloud
     /// env vars); the front end decides what it may see.
     pub env: EnvLookup,
+    /// Cancelling it stops the step before `in/` is published: the
+    /// request or the asset download is dropped and [`boot`] returns
+    /// [`BootError::Cancelled`] with nothing written.
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 impl Settings {
@@ -99,6 +103,7 @@ impl Settings {
             launcher: None,
             work_dir: PathBuf::from("/"),
             env: std::sync::Arc::new(|_: &str| None),
+            cancel: tokio_util::sync::CancellationToken::new(),
         }
     }
 }
@@ -207,7 +212,13 @@ pub async fn boot(s: &Settings) -> Result<Report, BootError> {
         return Ok(Report::AlreadyComplete(marker));
     }
 
-    let (input, fetch) = crate::fetch_run_input(&req, &opts).await?;
+    let cancelled = || BootError::Cancelled {
+        job_dir: job_dir.to_path_buf(),
+    };
+    let (input, fetch) = tokio::select! {
+        () = s.cancel.cancelled() => return Err(cancelled()),
+        got = crate::fetch_run_input(&req, &opts) => got?,
+    };
     tracing::info!(
         from = %fetch.target,
         attempts = fetch.attempts,
@@ -221,7 +232,10 @@ pub async fn boot(s: &Settings) -> Result<Report, BootError> {
     let asset_objects = match &assets {
         Some(src) => {
             let t = Instant::now();
-            let objs = crate::collect_assets(src, &s.limits).await?;
+            let objs = tokio::select! {
+                () = s.cancel.cancelled() => return Err(cancelled()),
+                got = crate::collect_assets(src, &s.limits) => got?,
+            };
             let bytes: usize = objs.iter().map(|o| o.content.len()).sum();
             tracing::info!(
                 source = src.name(),
@@ -241,6 +255,9 @@ pub async fn boot(s: &Settings) -> Result<Report, BootError> {
             places = %plan.no_value.join(", "),
             "values hold \"<no value>\" (an unresolved template on the server); use --strict to fail instead"
         );
+    }
+    if s.cancel.is_cancelled() {
+        return Err(cancelled());
     }
     let write = crate::write_inputs(job_dir, &plan, &fingerprint, s.durability)?;
     tracing::info!(

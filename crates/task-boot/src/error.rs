@@ -170,6 +170,22 @@ pub enum BootError {
         #[source]
         source: std::io::Error,
     },
+    /// The job dir's volume has no room for the inputs (checked before
+    /// writing, or a write failed with `ENOSPC`); the staging folder was
+    /// removed and no `in/` was published.
+    #[error("{source}; no inputs were written")]
+    NoSpace {
+        /// The folder, what was needed and what is free.
+        #[from]
+        source: safe_fs::space::NoSpace,
+    },
+    /// The init step was cancelled (SIGTERM or SIGINT in the CLI) before
+    /// `in/` was published: the request dropped, nothing written.
+    #[error("writing the inputs into {} cancelled; no inputs were written", job_dir.display())]
+    Cancelled {
+        /// The job dir.
+        job_dir: PathBuf,
+    },
 }
 
 /// What is wrong with a run-input reply ([`BootError::BadReply`]). Never

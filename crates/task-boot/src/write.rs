@@ -134,6 +134,29 @@ pub fn write_inputs(
 ) -> Result<WriteStats, BootError> {
     let started = Instant::now();
     let target = target(job_dir)?;
+    // Everything to be written is known: fail before writing when it does
+    // not fit (3 = the env, secret and marker files).
+    let bytes = plan.file_bytes
+        + plan.env_text.len() as u64
+        + plan.secret_text.expose_secret().len() as u64;
+    safe_fs::space::ensure_room(job_dir, bytes, plan.files.len() as u64 + 3)?;
+    stage_and_publish(&target, plan, fingerprint, durability, started).map_err(|e| {
+        if safe_fs::space::chain_is_no_space(&e) {
+            safe_fs::space::NoSpace::ran_out(job_dir).into()
+        } else {
+            e
+        }
+    })
+}
+
+fn stage_and_publish(
+    target: &Target,
+    plan: &InputPlan<'_>,
+    fingerprint: &str,
+    durability: Durability,
+    started: Instant,
+) -> Result<WriteStats, BootError> {
+    let job_dir = target.parent();
     let staging = target
         .stage(STAGING_TAG, durability.into())
         .map_err(|e| BootError::io("creating a staging folder in", job_dir, e))?;

@@ -14,14 +14,14 @@ use serde_json::json;
 
 const SENTINEL: &str = "SENTINEL-7f3a-secret";
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(exe());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     c
 }
 
-fn init(srv: &RunInputServer, job_dir: &Path) -> Command {
+pub(crate) fn init(srv: &RunInputServer, job_dir: &Path) -> Command {
     let mut c = bin();
     c.env("OPTIMUS_HOST", srv.host())
         .env("OPTIMUS_PROTOCOL", "rest")

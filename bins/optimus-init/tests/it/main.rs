@@ -7,6 +7,10 @@ mod grpc_server;
 #[path = "../../../../crates/task-boot/tests/it/support/server.rs"]
 mod server;
 mod support;
+#[path = "../../../../crates/safe-fs/tests/support/tmpfs.rs"]
+mod tmpfs;
 
 mod cli;
+mod faults;
 mod grpc;
+mod signals;

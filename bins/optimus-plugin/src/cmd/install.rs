@@ -24,7 +24,8 @@ use crate::cli::{Global, Output};
     after_help = "--plugin-dir: default the config's plugin_dir, else .plugins.
 
 Exit codes: 0 installed or up to date, 1 the work failed (network after \
-retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config.
+retries, checksum, unsafe archive, invalid plugin), 2 bad usage or config, \
+143/130 stopped by SIGTERM/SIGINT before the switch (nothing changed).
 
 Examples:
   optimus-plugin install -c /etc/optimus/optimus.yaml
@@ -100,6 +101,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             lock_path.display()
         )));
     }
+    let cancel = shutdown::CancellationToken::new();
     let opts = InstallOptions {
         jobs: usize::from(args.fetch.jobs),
         dry_run: args.dry_run,
@@ -107,19 +109,17 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         force: args.force,
         lock_timeout: timeout,
         sync: !args.no_sync,
+        cancel: cancel.clone(),
     };
     let ctx = provider_context(&cfg, args.fetch.retry_deadline);
     let rep = reporter(global);
-    let report = runtime()?
-        .block_on(plugin_manager::install(
-            &cfg,
-            &dir,
-            &ctx,
-            lock.as_ref(),
-            &opts,
-            rep,
-        ))
-        .map_err(lib_err)?;
+    let work = plugin_manager::install(&cfg, &dir, &ctx, lock.as_ref(), &opts, rep);
+    let report = match shutdown::run_cancellable(&runtime()?, &cancel, work) {
+        (Err(e @ plugin_manager::Error::Cancelled { .. }), Some(sig)) => {
+            anyhow::bail!(shutdown::Interrupted::new(sig, e.to_string()))
+        }
+        (res, _) => res.map_err(lib_err)?,
+    };
     render(global, &report, args.dry_run)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -78,28 +78,12 @@ async fn serve(output: Output, addr: SocketAddr, plugin_dir: PathBuf) -> anyhow:
         ),
     }
     tracing::info!(addr = %bound, plugin_dir = %plugin_dir.display(), "listening");
-    run_until(listener, server, shutdown_signal())
-        .await
-        .context("serving")?;
+    let signal = shutdown::wait();
+    let stop = async {
+        let sig = signal.await;
+        tracing::info!("{} received; finishing open requests", sig.name());
+    };
+    run_until(listener, server, stop).await.context("serving")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown signal received; finishing open requests");
 }

@@ -22,7 +22,8 @@ use crate::cli::{Global, Output, UsageError};
     after_help = "--plugin-dir: default .plugins (no config is read for it).
 
 Exit codes: 0 synced or up to date, 1 the work failed (network after \
-retries, server refused, invalid archive or plugin), 2 bad usage or config.
+retries, server refused, invalid archive or plugin), 2 bad usage or config, \
+143/130 stopped by SIGTERM/SIGINT (nothing changed).
 
 Examples:
   optimus-plugin sync -c optimus.yaml
@@ -96,7 +97,14 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = rt.block_on(sync(&opts)).map_err(|e: SyncError| {
+    let cancel = opts.cancel.clone();
+    let report = match shutdown::run_cancellable(&rt, &cancel, sync(&opts)) {
+        (Err(e @ SyncError::Cancelled { .. }), Some(sig)) => {
+            anyhow::bail!(shutdown::Interrupted::new(sig, e.to_string()))
+        }
+        (res, _) => res,
+    };
+    let report = report.map_err(|e: SyncError| {
         if e.is_config() {
             anyhow::Error::new(UsageError(e.to_string()))
         } else {

@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+#[path = "../../../../crates/safe-fs/tests/support/tmpfs.rs"]
+mod tmpfs;
 
 mod completions;
+mod faults;
 mod help;
 mod install_crash;
 mod install_drift;
@@ -15,6 +18,7 @@ mod install_malicious;
 mod install_s3;
 mod install_sync_folder;
 mod secrets;
+mod signals;
 mod sync;
 mod user_input;
 mod validate;

@@ -16,7 +16,7 @@ use axum::routing::get;
 
 // ---------------------------------------------------------------- helpers
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("optimus-plugin"));
     // Loopback only, never through a proxy a developer may have set.
     c.env("NO_PROXY", "127.0.0.1,localhost")
@@ -114,13 +114,13 @@ fn sync(host: &str, dir: &Path, extra: &[&str]) -> Output {
 }
 
 /// `optimus-plugin serve` on a free loopback port; SIGTERM on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Served {
-    fn start(dir: &Path) -> Self {
+    pub(crate) fn start(dir: &Path) -> Self {
         let mut child = bin()
             .args(["serve", "--addr", "127.0.0.1:0", "--plugin-dir"])
             .arg(dir)

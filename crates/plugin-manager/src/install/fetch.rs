@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use super::plan::Installed;
 use super::{Event, InstallReport, Reporter};
@@ -40,6 +40,8 @@ pub struct FetchInput<'a> {
     pub jobs: usize,
     /// Progress.
     pub reporter: &'a Arc<dyn Reporter>,
+    /// Stops every download when cancelled.
+    pub cancel: &'a CancellationToken,
 }
 
 /// Fills the staging set: links the files of unchanged artifacts, fetches
@@ -60,6 +62,7 @@ pub async fn fetch_set(
         set,
         jobs,
         reporter,
+        cancel,
     } = input;
     let current_dir = &installed.dir;
     let tmp = layout.temp_dir()?;
@@ -76,8 +79,10 @@ pub async fn fetch_set(
         }
     }
 
-    // Changed artifacts: fetch, verify and unpack, `jobs` at a time.
-    let cancel = Arc::new(AtomicBool::new(false));
+    // Changed artifacts: fetch, verify and unpack, `jobs` at a time. The
+    // first failure cancels the others (a child token: the caller's stays
+    // as it was).
+    let cancel = cancel.child_token();
     let to_fetch: Vec<&Artifact> = artifacts
         .iter()
         .zip(&report.plan.items)
@@ -92,7 +97,7 @@ pub async fn fetch_set(
             Arc::clone(set),
             Arc::clone(&limits),
             Arc::clone(&tmp_path),
-            Arc::clone(&cancel),
+            cancel.clone(),
             Arc::clone(reporter),
         )
     }))
@@ -105,7 +110,7 @@ pub async fn fetch_set(
                 receipts_by_key.insert(r.source.clone(), r);
             }
             Err(e) => {
-                cancel.store(true, Ordering::Relaxed);
+                cancel.cancel();
                 if first_error.is_none() {
                     first_error = Some(e);
                 }
@@ -140,13 +145,19 @@ async fn fetch_one(
     set: Arc<SetBuilder>,
     limits: Arc<Limits>,
     tmp: Arc<Path>,
-    cancel: Arc<AtomicBool>,
+    cancel: CancellationToken,
     reporter: Arc<dyn Reporter>,
 ) -> Result<ArtifactReceipt> {
-    if cancel.load(Ordering::Relaxed) {
-        return Err(Error::State("cancelled".into()));
+    let fetched = tokio::select! {
+        () = cancel.cancelled() => return Err(Error::State("cancelled".into())),
+        got = a.provider.get(&a.path) => got?,
+    };
+    // A size known before the first byte (Content-Length, the object's
+    // size) must fit beside the current set: fail before writing. Archives
+    // grow when unpacked, so it is a lower bound.
+    if let Some(size) = fetched.meta.size {
+        safe_fs::space::ensure_room(set.root(), size, 1)?;
     }
-    let fetched = a.provider.get(&a.path).await?;
     reporter.event(&Event::FetchStart {
         source: &a.key,
         size: fetched.meta.size,

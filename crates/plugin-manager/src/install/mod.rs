@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use futures::StreamExt;
 use plugin_repo::ProviderContext;
 use safe_fs::publish::Durability;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::ManagerConfig;
 use crate::error::{Error, Result};
@@ -93,6 +93,11 @@ pub struct InstallOptions {
     pub lock_timeout: Duration,
     /// Flush the new set to disk before switching (one `syncfs`).
     pub sync: bool,
+    /// Cancelling it stops the install before the switch: downloads are
+    /// dropped, the staging folder removed, and [`install()`] returns
+    /// [`Error::Cancelled`] with the old set untouched. Once the switch
+    /// has begun, the install completes.
+    pub cancel: CancellationToken,
 }
 
 impl Default for InstallOptions {
@@ -104,6 +109,7 @@ impl Default for InstallOptions {
             force: false,
             lock_timeout: Duration::from_mins(2),
             sync: true,
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -225,12 +231,27 @@ pub async fn install(
             set: &set,
             jobs: opts.jobs,
             reporter: &reporter,
+            cancel: &opts.cancel,
         },
         &mut report,
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        if opts.cancel.is_cancelled() {
+            Error::Cancelled {
+                plugin_dir: plugin_dir.to_path_buf(),
+            }
+        } else {
+            no_space(e, plugin_dir)
+        }
+    })?;
     if report.plan.is_noop() && managed {
         return Ok(report);
+    }
+    if opts.cancel.is_cancelled() {
+        return Err(Error::Cancelled {
+            plugin_dir: plugin_dir.to_path_buf(),
+        });
     }
     let generation = publish::publish_set(publish::PublishInput {
         cfg,
@@ -241,7 +262,8 @@ pub async fn install(
         set: &set,
         fetched,
         reporter: reporter.as_ref(),
-    })?;
+    })
+    .map_err(|e| no_space(e, plugin_dir))?;
     report.plugins = generation
         .receipts
         .artifacts
@@ -250,6 +272,21 @@ pub async fn install(
         .collect();
     report.generation = Some(generation.name);
     Ok(report)
+}
+
+/// A full volume (checked up front or `ENOSPC` on the way) as
+/// [`Error::NoSpace`] naming the plugin folder; other errors as they are.
+fn no_space(e: Error, plugin_dir: &Path) -> Error {
+    match e {
+        Error::NoSpace { mut source } => {
+            source.dir = plugin_dir.to_path_buf();
+            Error::NoSpace { source }
+        }
+        e if safe_fs::space::chain_is_no_space(&e) => {
+            safe_fs::space::NoSpace::ran_out(plugin_dir).into()
+        }
+        e => e,
+    }
 }
 
 /// A file at the top of the set named `optimus-plugin-*.yaml` is a YAML
@@ -304,9 +341,9 @@ pub async fn resolve_lock(
     reporter: Arc<dyn Reporter>,
 ) -> Result<LockFile> {
     let artifacts = resolve(cfg, ctx, None)?;
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = CancellationToken::new();
     let futs = artifacts.into_iter().map(|a| {
-        let cancel = Arc::clone(&cancel);
+        let cancel = cancel.clone();
         let reporter = Arc::clone(&reporter);
         async move {
             let fetched = a.provider.get(&a.path).await?;
