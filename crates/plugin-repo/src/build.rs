@@ -28,7 +28,7 @@ impl ProviderConfig {
             ProviderSettings::S3(c) => s3(&self.name, c, ctx),
             ProviderSettings::Azure(c) => azure(&self.name, c, ctx),
             ProviderSettings::Local(c) => {
-                crate::store::build_local(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
+                crate::local::build(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
             }
         }
     }
@@ -76,7 +76,7 @@ impl Source {
                     .parent()
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
-                crate::store::build_local(&name, &LocalConfig { path: parent }, ctx)
+                crate::local::build(&name, &LocalConfig { path: parent }, ctx)
                     .map(|p| p as Arc<dyn Provider>)
             }
         }

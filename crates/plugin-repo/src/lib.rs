@@ -7,8 +7,9 @@
 //! (resuming with a range request where the store allows), so callers see one
 //! clean stream or one typed [`RepoError`].
 //!
-//! Providers: http(s) via reqwest; gcs, s3, azure and local folders via
-//! object_store.
+//! Providers: http(s) via reqwest and local folders via tokio's file API,
+//! always; gcs, s3 and azure via object_store when their cargo features
+//! (`gcs`, `s3`, `azure`, or all three as `cloud`) are on.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), plugin_repo::RepoError> {
@@ -31,11 +32,13 @@ mod config;
 mod context;
 mod error;
 mod http;
+mod local;
 mod netrc;
 mod resume;
 pub mod retry;
 mod secret;
 mod source;
+#[cfg(any(feature = "gcs", feature = "s3", feature = "azure"))]
 mod store;
 
 use std::fmt;
