@@ -108,6 +108,13 @@ pub struct Target {
 impl Target {
     /// The target `path` (which need not exist). It must end in a folder
     /// name (not `.`, `..` or `/`) that is valid UTF-8.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.name(), "plugins");
+    /// assert!(Target::new(std::path::Path::new("/app/..")).is_err());
+    /// ```
     pub fn new(path: &Path) -> io::Result<Target> {
         let name = path
             .file_name()
