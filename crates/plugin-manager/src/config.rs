@@ -154,6 +154,15 @@ pub struct ManagerConfig {
 
 impl ManagerConfig {
     /// Reads and checks the config file.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let file = dir.path().join("optimus.yaml");
+    /// std::fs::write(&file, "plugin:\n  artifacts:\n    - dist/optimus-plugin-neo.yaml\n").unwrap();
+    /// let cfg = plugin_manager::ManagerConfig::load(&file).unwrap();
+    /// assert_eq!(cfg.artifacts.len(), 1);
+    /// assert!(plugin_manager::ManagerConfig::load(&dir.path().join("missing.yaml")).is_err());
+    /// ```
     pub fn load(file: &Path) -> Result<ManagerConfig> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| Error::Config(format!("cannot read config {}: {e}", file.display())))?;
@@ -162,6 +171,11 @@ impl ManagerConfig {
 
     /// Parses config text; `file` is used for messages and to resolve
     /// relative paths.
+    ///
+    /// ```
+    /// let err = plugin_manager::ManagerConfig::from_str("plugins: [", "/etc/optimus.yaml".as_ref()).unwrap_err();
+    /// assert!(err.is_config() && err.to_string().contains("/etc/optimus.yaml"), "{err}");
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str, file: &Path) -> Result<ManagerConfig> {
         let shown = file.display().to_string();

@@ -66,6 +66,12 @@ pub enum Current {
 impl Layout {
     /// The layout for `plugin_dir` (which need not exist; its parent is
     /// created when needed).
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.plugin_dir(), std::path::Path::new("/app/plugins"));
+    /// assert!(plugin_manager::Layout::new("/".as_ref()).is_err());
+    /// ```
     pub fn new(plugin_dir: &Path) -> Result<Layout> {
         let target = Target::new(plugin_dir).map_err(|_| {
             Error::Config(format!(
@@ -77,21 +83,41 @@ impl Layout {
     }
 
     /// The plugin folder (the link).
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.plugin_dir(), std::path::Path::new("/app/plugins"));
+    /// ```
     pub fn plugin_dir(&self) -> &Path {
         self.target.path()
     }
 
     /// The folder holding `plugin_dir` and its hidden siblings.
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.parent(), std::path::Path::new("/app"));
+    /// ```
     pub fn parent(&self) -> &Path {
         self.target.parent()
     }
 
     /// The publish target (`plugin_dir` and its hidden siblings).
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.target().name(), "plugins");
+    /// ```
     pub fn target(&self) -> &Target {
         &self.target
     }
 
     /// The lock file of the folder, shared by install and sync.
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.lock_path(), std::path::Path::new("/app/.plugins.lock"));
+    /// ```
     pub fn lock_path(&self) -> PathBuf {
         self.target.lock_path()
     }
@@ -101,11 +127,23 @@ impl Layout {
     }
 
     /// The folder of generation `name`.
+    ///
+    /// ```
+    /// let layout = plugin_manager::Layout::new("/app/plugins".as_ref()).unwrap();
+    /// assert_eq!(layout.generation_path(".plugins.gen-1"), std::path::Path::new("/app/.plugins.gen-1"));
+    /// ```
     pub fn generation_path(&self, name: &str) -> PathBuf {
         self.parent().join(name)
     }
 
     /// Creates the parent folder if needed.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let layout = plugin_manager::Layout::new(&dir.path().join("a/b/plugins")).unwrap();
+    /// layout.ensure_parent().unwrap();
+    /// assert!(dir.path().join("a/b").is_dir());
+    /// ```
     pub fn ensure_parent(&self) -> Result<()> {
         self.target
             .ensure_parent()
@@ -113,6 +151,15 @@ impl Layout {
     }
 
     /// What `plugin_dir` is now.
+    ///
+    /// ```
+    /// use plugin_manager::layout::Current;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let layout = plugin_manager::Layout::new(&dir.path().join("plugins")).unwrap();
+    /// assert_eq!(layout.current().unwrap(), Current::Absent);
+    /// std::fs::create_dir(dir.path().join("plugins")).unwrap();
+    /// assert_eq!(layout.current().unwrap(), Current::PlainDir);
+    /// ```
     pub fn current(&self) -> Result<Current> {
         match fs::symlink_metadata(self.plugin_dir()) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Current::Absent),

@@ -38,6 +38,13 @@ pub struct LockFile {
 }
 
 /// One pinned artifact.
+///
+/// ```
+/// use plugin_manager::{LockFile, LockedArtifact};
+/// let lock = LockFile { artifacts: vec![LockedArtifact {
+///     source: "dist:a.tar.gz".into(), sha256: "ab".repeat(32), size: 3 }] };
+/// assert_eq!(lock.get("dist:a.tar.gz").unwrap().size, 3);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockedArtifact {
@@ -59,6 +66,17 @@ struct Raw {
 
 impl LockFile {
     /// Reads a lock file; `Ok(None)` if it does not exist.
+    ///
+    /// ```
+    /// use plugin_manager::{LockFile, LockedArtifact};
+    /// let lock = LockFile { artifacts: vec![LockedArtifact {
+    ///     source: "dist:a.tar.gz".into(), sha256: "ab".repeat(32), size: 3 }] };
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("optimus-plugins.lock");
+    /// assert_eq!(LockFile::read(&path).unwrap(), None);
+    /// std::fs::write(&path, lock.to_yaml()).unwrap();
+    /// assert_eq!(LockFile::read(&path).unwrap(), Some(lock));
+    /// ```
     pub fn read(path: &Path) -> Result<Option<LockFile>> {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_str(&text, &path.display().to_string()).map(Some),
@@ -71,6 +89,11 @@ impl LockFile {
     }
 
     /// Parses lock file text; `origin` names it in messages.
+    ///
+    /// ```
+    /// let err = plugin_manager::LockFile::from_str("version: 2\n", "optimus-plugins.lock").unwrap_err();
+    /// assert!(err.to_string().contains("version 2 is not supported"), "{err}");
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str, origin: &str) -> Result<LockFile> {
         let raw: Raw = serde_saphyr::from_str(text).map_err(|e| yaml_error(origin, &e))?;
@@ -90,11 +113,27 @@ impl LockFile {
     }
 
     /// The pin for `source`, if any.
+    ///
+    /// ```
+    /// use plugin_manager::{LockFile, LockedArtifact};
+    /// let lock = LockFile { artifacts: vec![LockedArtifact {
+    ///     source: "dist:a.tar.gz".into(), sha256: "ab".repeat(32), size: 3 }] };
+    /// assert!(lock.get("dist:a.tar.gz").is_some());
+    /// assert!(lock.get("dist:b.tar.gz").is_none());
+    /// ```
     pub fn get(&self, source: &str) -> Option<&LockedArtifact> {
         self.artifacts.iter().find(|a| a.source == source)
     }
 
     /// The file text (sorted, quoted, stable).
+    ///
+    /// ```
+    /// use plugin_manager::{LockFile, LockedArtifact};
+    /// let lock = LockFile { artifacts: vec![LockedArtifact {
+    ///     source: "dist:a.tar.gz".into(), sha256: "ab".repeat(32), size: 3 }] };
+    /// let text = lock.to_yaml();
+    /// assert!(text.contains("source: \"dist:a.tar.gz\""), "{text}");
+    /// ```
     pub fn to_yaml(&self) -> String {
         let mut sorted = self.artifacts.clone();
         sorted.sort_by(|a, b| a.source.cmp(&b.source));

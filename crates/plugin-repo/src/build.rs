@@ -28,7 +28,7 @@ impl ProviderConfig {
             ProviderSettings::S3(c) => s3(&self.name, c, ctx),
             ProviderSettings::Azure(c) => azure(&self.name, c, ctx),
             ProviderSettings::Local(c) => {
-                crate::store::build_local(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
+                crate::local::build(&self.name, c, ctx).map(|p| p as Arc<dyn Provider>)
             }
         }
     }
@@ -38,6 +38,25 @@ impl Source {
     /// Builds a provider for this source; fetch [`Source::path`] from it.
     /// Cloud credentials come from the standard environment variables via
     /// the context's env lookup (see docs/providers.md).
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("neo.yaml"), "name: neo\n")?;
+    /// let source = plugin_repo::Source::parse("neo.yaml", dir.path())?;
+    /// let provider = source.provider(&plugin_repo::ProviderContext::new(dir.path()))?;
+    /// let rt = tokio::runtime::Runtime::new()?;
+    /// let body: Vec<u8> = rt.block_on(async {
+    ///     let mut fetched = provider.get(source.path()).await?;
+    ///     let mut out = Vec::new();
+    ///     while let Some(chunk) = fetched.body.next().await {
+    ///         out.extend_from_slice(&chunk?);
+    ///     }
+    ///     Ok::<_, plugin_repo::RepoError>(out)
+    /// })?;
+    /// assert_eq!(body, b"name: neo\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn provider(&self, ctx: &ProviderContext) -> Result<Arc<dyn Provider>, RepoError> {
         let name = self.display_name().to_owned();
         match &self.location {
@@ -76,7 +95,7 @@ impl Source {
                     .parent()
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
-                crate::store::build_local(&name, &LocalConfig { path: parent }, ctx)
+                crate::local::build(&name, &LocalConfig { path: parent }, ctx)
                     .map(|p| p as Arc<dyn Provider>)
             }
         }
@@ -127,6 +146,13 @@ pub struct ProviderSet {
 
 impl ProviderSet {
     /// Indexes the providers; two with one name is an error naming it.
+    ///
+    /// ```
+    /// let a: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: a\npath: x\n").unwrap();
+    /// let set = plugin_repo::ProviderSet::new(vec![a])?;
+    /// assert_eq!(set.iter().count(), 1);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn new(providers: Vec<ProviderConfig>) -> Result<Self, RepoError> {
         let mut by_name = BTreeMap::new();
         for p in providers {
@@ -143,6 +169,15 @@ impl ProviderSet {
 
     /// The provider called `name`; an error naming it and the defined ones
     /// when there is none.
+    ///
+    /// ```
+    /// let a: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: a\npath: x\n").unwrap();
+    /// let set = plugin_repo::ProviderSet::new(vec![a])?;
+    /// assert_eq!(set.get("a")?.name, "a");
+    /// let err = set.get("b").unwrap_err();
+    /// assert!(err.to_string().contains("(defined: a)"), "{err}");
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn get(&self, name: &str) -> Result<&ProviderConfig, RepoError> {
         self.by_name.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
@@ -158,6 +193,17 @@ impl ProviderSet {
     }
 
     /// All providers, sorted by name.
+    ///
+    /// ```
+    /// let parse = |y: &str| serde_saphyr::from_str::<plugin_repo::ProviderConfig>(y).unwrap();
+    /// let set = plugin_repo::ProviderSet::new(vec![
+    ///     parse("type: local\nname: b\npath: x\n"),
+    ///     parse("type: local\nname: a\npath: y\n"),
+    /// ])?;
+    /// let names: Vec<&str> = set.iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &ProviderConfig> {
         self.by_name.values()
     }

@@ -23,6 +23,14 @@ use std::time::Duration;
 use crate::{EnvLookup, RepoError};
 
 /// Which redirects the client follows by itself.
+///
+/// ```
+/// use plugin_repo::client::{ClientSettings, Redirects};
+/// // Credentials are sent by hand, so redirects are too.
+/// let client = ClientSettings::new().redirects(Redirects::None).build()?;
+/// # drop(client);
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Redirects {
     /// None: a 3xx comes back as the response. For clients that send
@@ -33,6 +41,16 @@ pub enum Redirects {
 }
 
 /// Where the client's proxies come from.
+///
+/// ```
+/// use std::sync::Arc;
+/// use plugin_repo::client::{ClientSettings, Proxies};
+/// let env: plugin_repo::EnvLookup = Arc::new(|k: &str| (k == "HTTPS_PROXY").then(|| "http://127.0.0.1:3128".to_owned()));
+/// let client = ClientSettings::new().proxies(Proxies::FromEnv(env)).build()?;
+/// # drop(client);
+/// assert_eq!(format!("{:?}", Proxies::None), "None");
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Clone)]
 pub enum Proxies {
     /// reqwest's own lookup (the process's `HTTPS_PROXY`, `HTTP_PROXY`,
@@ -60,6 +78,19 @@ impl fmt::Debug for Proxies {
 ///
 /// Defaults: no timeouts, no user agent, redirects followed up to 10 hops
 /// (reqwest's default), [`Proxies::System`], the system's roots only.
+///
+/// ```
+/// use std::time::Duration;
+/// use plugin_repo::client::{ClientSettings, Proxies};
+/// let client = ClientSettings::new()
+///     .user_agent("optimus-plugin/0.1")
+///     .connect_timeout(Duration::from_secs(5))
+///     .read_timeout(Duration::from_secs(30))
+///     .proxies(Proxies::None)
+///     .build()?;
+/// # drop(client);
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Clone)]
 pub struct ClientSettings {
     user_agent: Option<String>,
@@ -100,6 +131,12 @@ const PROXY_VARS: [(&str, &str); 3] = [
 
 impl ClientSettings {
     /// The defaults.
+    ///
+    /// ```
+    /// let client = plugin_repo::client::ClientSettings::new().build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn new() -> Self {
         Self {
             user_agent: None,
@@ -113,6 +150,14 @@ impl ClientSettings {
     }
 
     /// The `User-Agent` header of every request.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().user_agent("optimus-init/0.1").build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn user_agent(mut self, value: impl Into<String>) -> Self {
         self.user_agent = Some(value.into());
@@ -120,6 +165,14 @@ impl ClientSettings {
     }
 
     /// Limit on TCP + TLS connect.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().connect_timeout(Duration::from_secs(5)).build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = Some(d);
@@ -128,6 +181,14 @@ impl ClientSettings {
 
     /// Longest gap between two reads of a response (headers or body); a
     /// slow but steady download is never cut.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().read_timeout(Duration::from_secs(30)).build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn read_timeout(mut self, d: Duration) -> Self {
         self.read_timeout = Some(d);
@@ -135,6 +196,14 @@ impl ClientSettings {
     }
 
     /// Limit on a whole request, body included.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().timeout(Duration::from_mins(1)).build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
@@ -142,6 +211,14 @@ impl ClientSettings {
     }
 
     /// The redirect policy.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().redirects(plugin_repo::client::Redirects::Follow(3)).build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn redirects(mut self, r: Redirects) -> Self {
         self.redirects = r;
@@ -149,6 +226,14 @@ impl ClientSettings {
     }
 
     /// Where proxies come from.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use plugin_repo::client::ClientSettings;
+    /// let client = ClientSettings::new().proxies(plugin_repo::client::Proxies::None).build()?;
+    /// # drop(client);
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn proxies(mut self, p: Proxies) -> Self {
         self.proxies = p;
@@ -156,6 +241,13 @@ impl ClientSettings {
     }
 
     /// PEM certificates (one or more) trusted besides the system's roots.
+    ///
+    /// ```
+    /// use plugin_repo::client::ClientSettings;
+    /// // Not PEM: building says which setting is wrong.
+    /// let err = ClientSettings::new().ca_pem("-----BEGIN CERTIFICATE-----\nnope\n").build().unwrap_err();
+    /// assert!(err.to_string().contains("CA certificates"), "{err}");
+    /// ```
     #[must_use]
     pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.ca_pem = Some(pem.into());

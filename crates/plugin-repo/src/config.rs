@@ -10,6 +10,12 @@ use serde::de::{self, Deserializer};
 use crate::SecretValue;
 
 /// Provider types of the config's `type` key.
+///
+/// ```
+/// let p: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: s3\nname: team\nbucket: b\n").unwrap();
+/// assert_eq!(p.kind(), plugin_repo::ProviderKind::S3);
+/// assert_eq!(p.kind().to_string(), "s3");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
@@ -27,6 +33,10 @@ pub enum ProviderKind {
 
 impl ProviderKind {
     /// The spelling used in the config.
+    ///
+    /// ```
+    /// assert_eq!(plugin_repo::ProviderKind::Azure.as_str(), "azure");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Http => "http",
@@ -63,6 +73,11 @@ pub struct ProviderConfig {
 
 impl ProviderConfig {
     /// The provider's type.
+    ///
+    /// ```
+    /// let p: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: x\n").unwrap();
+    /// assert_eq!(p.kind(), plugin_repo::ProviderKind::Local);
+    /// ```
     pub fn kind(&self) -> ProviderKind {
         match &self.settings {
             ProviderSettings::Http(_) => ProviderKind::Http,
@@ -75,6 +90,13 @@ impl ProviderConfig {
 }
 
 /// Type-specific provider settings.
+///
+/// ```
+/// use plugin_repo::{ProviderConfig, ProviderSettings};
+/// let p: ProviderConfig = serde_saphyr::from_str("type: gcs\nname: team\nbucket: plugins\nprefix: optimus/\n").unwrap();
+/// let ProviderSettings::Gcs(gcs) = &p.settings else { panic!("not gcs") };
+/// assert_eq!(gcs.bucket, "plugins");
+/// ```
 #[derive(Debug, Clone)]
 pub enum ProviderSettings {
     /// `type: http`.
@@ -131,6 +153,14 @@ impl std::fmt::Debug for HttpConfig {
 
 /// Credentials for an http provider. At most one of `bearer` and `basic`;
 /// `headers` may be combined with either.
+///
+/// ```
+/// use plugin_repo::{ProviderConfig, ProviderSettings};
+/// let yaml = "type: http\nname: internal\nurl: https://h/\nauth:\n  headers:\n    X-Api-Key: {env: API_KEY}\n";
+/// let p: ProviderConfig = serde_saphyr::from_str(yaml).unwrap();
+/// let ProviderSettings::Http(http) = &p.settings else { panic!("not http") };
+/// assert!(http.auth.headers.contains_key("X-Api-Key"));
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpAuth {
@@ -145,12 +175,26 @@ pub struct HttpAuth {
 
 impl HttpAuth {
     /// No credentials configured.
+    ///
+    /// ```
+    /// assert!(plugin_repo::HttpAuth::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.bearer.is_none() && self.basic.is_none() && self.headers.is_empty()
     }
 }
 
 /// HTTP basic credentials.
+///
+/// ```
+/// use plugin_repo::{ProviderConfig, ProviderSettings};
+/// let yaml = "type: http\nname: internal\nurl: https://h/\nauth:\n  basic:\n    username: ci\n    password: {file: /run/secrets/pw}\n";
+/// let p: ProviderConfig = serde_saphyr::from_str(yaml).unwrap();
+/// let ProviderSettings::Http(http) = &p.settings else { panic!("not http") };
+/// assert!(http.auth.basic.is_some());
+/// // Debug never shows a secret's value.
+/// assert!(!format!("{p:?}").contains("ci\""));
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
@@ -222,6 +266,13 @@ pub struct AzureConfig {
 }
 
 /// `type: local` settings.
+///
+/// ```
+/// use plugin_repo::{ProviderConfig, ProviderSettings};
+/// let p: ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: ../dist\n").unwrap();
+/// let ProviderSettings::Local(local) = &p.settings else { panic!("not local") };
+/// assert_eq!(local.path, std::path::Path::new("../dist"));
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct LocalConfig {
     /// Folder; relative paths resolve against the config file's directory.

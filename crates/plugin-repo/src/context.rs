@@ -8,10 +8,26 @@ use std::time::Duration;
 /// Looks up an environment variable. Libraries never read the process
 /// environment themselves: binaries pass `|k| std::env::var(k).ok()`, tests
 /// pass a map.
+///
+/// ```
+/// use std::sync::Arc;
+/// let env: plugin_repo::EnvLookup = Arc::new(|k: &str| (k == "TOKEN").then(|| "t0k".to_owned()));
+/// assert_eq!(env("TOKEN").as_deref(), Some("t0k"));
+/// assert_eq!(env("HOME"), None);
+/// ```
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Timeouts per phase of a request. None of them limits a whole download:
 /// a large artifact on a slow but steady link is never cut.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = plugin_repo::Timeouts::default();
+/// assert_eq!(t.connect, Duration::from_secs(10));
+/// let ctx = plugin_repo::ProviderContext::new("/etc/optimus")
+///     .with_timeouts(plugin_repo::Timeouts { idle_read: Duration::from_secs(5), ..t });
+/// assert_eq!(ctx.timeouts.idle_read, Duration::from_secs(5));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// TCP + TLS connect.
@@ -35,6 +51,13 @@ impl Default for Timeouts {
 /// Retry schedule for transient failures (connect errors, resets, truncated
 /// bodies, 408/425/429/5xx): capped exponential backoff with full jitter,
 /// honouring `Retry-After`.
+///
+/// ```
+/// use std::time::Duration;
+/// let r = plugin_repo::RetrySettings::default();
+/// assert_eq!(r.cap, Duration::from_secs(20));
+/// assert!(r.base < r.cap && r.cap < r.deadline);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetrySettings {
     /// First delay ceiling; doubles each attempt.
@@ -93,6 +116,12 @@ pub(crate) type HttpClientCache =
 
 impl ProviderContext {
     /// A context with defaults and an empty environment.
+    ///
+    /// ```
+    /// let ctx = plugin_repo::ProviderContext::new("/etc/optimus");
+    /// assert_eq!(ctx.config_dir, std::path::Path::new("/etc/optimus"));
+    /// assert_eq!(ctx.timeouts, plugin_repo::Timeouts::default());
+    /// ```
     pub fn new(config_dir: impl Into<PathBuf>) -> Self {
         Self {
             config_dir: config_dir.into(),
@@ -104,6 +133,15 @@ impl ProviderContext {
     }
 
     /// Replaces the environment lookup.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use plugin_repo::{ProviderContext, SecretValue};
+    /// let ctx = ProviderContext::new("/").with_env(Arc::new(|k: &str| (k == "TOKEN").then(|| "t0k".into())));
+    /// let token = SecretValue::Env("TOKEN".into()).resolve(&ctx, "auth.bearer")?;
+    /// assert_eq!(secrecy::ExposeSecret::expose_secret(&token), "t0k");
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     #[must_use]
     pub fn with_env(mut self, env: EnvLookup) -> Self {
         self.env = env;
@@ -111,6 +149,13 @@ impl ProviderContext {
     }
 
     /// Replaces the timeouts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plugin_repo::{ProviderContext, Timeouts};
+    /// let t = Timeouts { connect: Duration::from_secs(2), ..Timeouts::default() };
+    /// assert_eq!(ProviderContext::new("/").with_timeouts(t).timeouts.connect, Duration::from_secs(2));
+    /// ```
     #[must_use]
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
@@ -118,6 +163,13 @@ impl ProviderContext {
     }
 
     /// Replaces the retry schedule.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plugin_repo::{ProviderContext, RetrySettings};
+    /// let r = RetrySettings { deadline: Duration::from_secs(10), ..RetrySettings::default() };
+    /// assert_eq!(ProviderContext::new("/").with_retry(r).retry.deadline, Duration::from_secs(10));
+    /// ```
     #[must_use]
     pub fn with_retry(mut self, retry: RetrySettings) -> Self {
         self.retry = retry;

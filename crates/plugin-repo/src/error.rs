@@ -2,6 +2,13 @@
 
 /// Everything that can go wrong fetching an artifact. Messages name the
 /// provider and path, never a secret.
+///
+/// ```
+/// let err = plugin_repo::Source::parse("ftp://host/x", "/".as_ref()).unwrap_err();
+/// assert!(matches!(err, plugin_repo::RepoError::Config(_)));
+/// let e = plugin_repo::RepoError::NotFound { provider: "dev".into(), path: "a.tgz".into(), status: " (HTTP 404)".into() };
+/// assert_eq!(e.to_string(), "dev: a.tgz not found (HTTP 404)");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RepoError {
@@ -91,6 +98,12 @@ pub enum RepoError {
 
 impl RepoError {
     /// Whether this error means "the artifact is not there".
+    ///
+    /// ```
+    /// let e = plugin_repo::RepoError::NotFound { provider: "dev".into(), path: "a.tgz".into(), status: String::new() };
+    /// assert!(e.is_not_found());
+    /// assert!(!plugin_repo::RepoError::Config("bad".into()).is_not_found());
+    /// ```
     pub fn is_not_found(&self) -> bool {
         matches!(self, RepoError::NotFound { .. })
     }

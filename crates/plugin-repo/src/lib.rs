@@ -7,8 +7,9 @@
 //! (resuming with a range request where the store allows), so callers see one
 //! clean stream or one typed [`RepoError`].
 //!
-//! Providers: http(s) via reqwest; gcs, s3, azure and local folders via
-//! object_store.
+//! Providers: http(s) via reqwest and local folders via tokio's file API,
+//! always; gcs, s3 and azure via object_store when their cargo features
+//! (`gcs`, `s3`, `azure`, or all three as `cloud`) are on.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), plugin_repo::RepoError> {
@@ -31,11 +32,13 @@ mod config;
 mod context;
 mod error;
 mod http;
+mod local;
 mod netrc;
 mod resume;
 pub mod retry;
 mod secret;
 mod source;
+#[cfg(any(feature = "gcs", feature = "s3", feature = "azure"))]
 mod store;
 
 use std::fmt;
@@ -54,6 +57,20 @@ pub use source::{ArchiveOption, Checksum, Location, Source, SourceOptions};
 
 /// Metadata of one artifact as the store reports it. Used to decide whether
 /// an installed artifact is unchanged.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("repo/dir"))?;
+/// std::fs::write(dir.path().join("repo/dir/a.bin"), b"hello")?;
+/// let config: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: repo\n")?;
+/// let provider = config.build(&plugin_repo::ProviderContext::new(dir.path()))?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let meta = rt.block_on(provider.head("dir/a.bin"))?;
+/// assert_eq!(meta.size, Some(5));
+/// assert!(meta.etag.is_some() && meta.last_modified.is_some());
+/// assert_eq!(meta.version, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactMeta {
     /// Size in bytes, when known before the body is read.
@@ -67,6 +84,18 @@ pub struct ArtifactMeta {
 }
 
 /// One object found by [`Provider::list`].
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("repo/dir"))?;
+/// std::fs::write(dir.path().join("repo/dir/a.bin"), b"hello")?;
+/// let config: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: repo\n")?;
+/// let provider = config.build(&plugin_repo::ProviderContext::new(dir.path()))?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let listed = rt.block_on(provider.list("dir"))?;
+/// assert_eq!(listed, [plugin_repo::ListedObject { path: "dir/a.bin".into(), size: 5 }]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListedObject {
     /// Path relative to the provider's base, `/`-separated, usable with
@@ -78,9 +107,39 @@ pub struct ListedObject {
 
 /// The bytes of one artifact, in order. Errors are final (retries already
 /// happened inside).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("repo/dir"))?;
+/// std::fs::write(dir.path().join("repo/dir/a.bin"), b"hello")?;
+/// let config: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: repo\n")?;
+/// let provider = config.build(&plugin_repo::ProviderContext::new(dir.path()))?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// use futures::TryStreamExt;
+/// let fetched = rt.block_on(provider.get("dir/a.bin"))?;
+/// let body: plugin_repo::ByteStream = fetched.body;
+/// let chunks: Vec<bytes::Bytes> = rt.block_on(body.try_collect())?;
+/// assert_eq!(chunks.concat(), b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, RepoError>> + Send>>;
 
 /// An artifact being downloaded: its metadata and its body.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("repo/dir"))?;
+/// std::fs::write(dir.path().join("repo/dir/a.bin"), b"hello")?;
+/// let config: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: repo\n")?;
+/// let provider = config.build(&plugin_repo::ProviderContext::new(dir.path()))?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// use futures::StreamExt;
+/// let mut fetched = rt.block_on(provider.get("dir/a.bin"))?;
+/// assert_eq!(fetched.meta.size, Some(5));
+/// let first = rt.block_on(fetched.body.next()).unwrap()?;
+/// assert_eq!(&first[..], b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Fetched {
     /// Metadata from the response headers / object head.
     pub meta: ArtifactMeta,
@@ -98,6 +157,23 @@ impl fmt::Debug for Fetched {
 
 /// One place artifacts come from. Paths are relative to the provider's base
 /// (URL, bucket + prefix, or folder), `/`-separated, without a leading `/`.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("repo/dir"))?;
+/// std::fs::write(dir.path().join("repo/dir/a.bin"), b"hello")?;
+/// let config: plugin_repo::ProviderConfig = serde_saphyr::from_str("type: local\nname: dev\npath: repo\n")?;
+/// let provider = config.build(&plugin_repo::ProviderContext::new(dir.path()))?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// assert_eq!(provider.name(), "dev");
+/// rt.block_on(async {
+///     assert_eq!(provider.head("dir/a.bin").await?.size, Some(5));
+///     assert!(provider.get("dir/missing.bin").await.unwrap_err().is_not_found());
+///     assert_eq!(provider.list("").await?.len(), 1);
+///     Ok::<_, plugin_repo::RepoError>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync + fmt::Debug {
     /// The provider's name as used in messages (the config's `name`, or the

@@ -31,12 +31,29 @@ pub enum SecretValue {
 
 impl SecretValue {
     /// An inline secret.
+    ///
+    /// ```
+    /// let s = plugin_repo::SecretValue::inline("t0k");
+    /// assert!(!format!("{s:?}").contains("t0k"));
+    /// ```
     pub fn inline(value: impl Into<String>) -> Self {
         SecretValue::Inline(SecretString::from(value.into()))
     }
 
     /// Reads the secret. `what` names it in errors (e.g. `provider "x":
     /// auth.bearer`); the error never contains the value.
+    ///
+    /// ```
+    /// use plugin_repo::{ProviderContext, SecretValue};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("token"), "t0k\n")?;
+    /// let ctx = ProviderContext::new(dir.path());
+    /// let err = SecretValue::Env("NOT_SET".into()).resolve(&ctx, "auth.bearer").unwrap_err();
+    /// assert!(err.to_string().contains("NOT_SET"));
+    /// let from_file = SecretValue::File(dir.path().join("token")).resolve(&ctx, "auth.bearer")?;
+    /// assert!(secrecy::ExposeSecret::expose_secret(&from_file).starts_with("t0k"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn resolve(&self, ctx: &ProviderContext, what: &str) -> Result<SecretString, RepoError> {
         match self {
             SecretValue::Inline(s) => Ok(s.clone()),

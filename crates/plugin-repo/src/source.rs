@@ -8,6 +8,13 @@ use url::Url;
 use crate::RepoError;
 
 /// Where a source's bytes live.
+///
+/// ```
+/// use plugin_repo::{Location, Source};
+/// let s = Source::parse("gs://team-bucket/plugins/x.tar.gz", "/".as_ref())?;
+/// assert_eq!(s.location, Location::Gcs { bucket: "team-bucket".into(), key: "plugins/x.tar.gz".into() });
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum Location {
     /// `http://` or `https://` URL, go-getter options removed, the rest of
@@ -81,6 +88,13 @@ impl fmt::Debug for Location {
 }
 
 /// An expected checksum (`?checksum=sha256:<hex>`).
+///
+/// ```
+/// let hex = "0f".repeat(32);
+/// let s = plugin_repo::Source::parse(&format!("/dist/x.tar.gz?checksum=sha256:{hex}"), "/".as_ref())?;
+/// assert_eq!(s.options.checksum, Some(plugin_repo::Checksum::Sha256(hex)));
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checksum {
     /// SHA-256, 64 lowercase hex digits.
@@ -88,6 +102,14 @@ pub enum Checksum {
 }
 
 /// Go-getter options parsed off a source; never sent to a server.
+///
+/// ```
+/// use plugin_repo::{ArchiveOption, Source};
+/// let s = Source::parse("https://h/dl?id=7&archive=false&filename=neo.yaml", "/".as_ref())?;
+/// assert_eq!(s.options.archive, Some(ArchiveOption::Disabled));
+/// assert_eq!(s.options.filename.as_deref(), Some("neo.yaml"));
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceOptions {
     /// `?checksum=sha256:<hex>`.
@@ -100,6 +122,13 @@ pub struct SourceOptions {
 }
 
 /// The `?archive=` option.
+///
+/// ```
+/// use plugin_repo::{ArchiveOption, Source};
+/// let s = Source::parse("https://h/bundle?archive=zip", "/".as_ref())?;
+/// assert_eq!(s.options.archive, Some(ArchiveOption::Format("zip".into())));
+/// # Ok::<(), plugin_repo::RepoError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArchiveOption {
     /// `archive=false`: never extract.
@@ -142,6 +171,14 @@ impl Source {
     /// Parses a source: `https://`, `http://`, `gs://`, `s3://`, `az://`,
     /// `file://` URLs, or a plain path (relative ones resolve against
     /// `base_dir`, the config file's directory).
+    ///
+    /// ```
+    /// use plugin_repo::{Location, Source};
+    /// let s = Source::parse("file:///opt/plugins/x.tar.gz", "/etc".as_ref())?;
+    /// assert_eq!(s.location, Location::Local { path: "/opt/plugins/x.tar.gz".into() });
+    /// assert!(Source::parse("ftp://host/x.tar.gz", "/".as_ref()).is_err());
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn parse(raw: &str, base_dir: &Path) -> Result<Source, RepoError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -309,6 +346,14 @@ impl Source {
 
     /// The path to pass to the provider built by [`Source::provider`]: the
     /// object key for buckets, the file name for local files and URLs.
+    ///
+    /// ```
+    /// let s = plugin_repo::Source::parse("s3://bucket/plugins/x.tar.gz", "/".as_ref())?;
+    /// assert_eq!(s.path(), "plugins/x.tar.gz");
+    /// let s = plugin_repo::Source::parse("/dist/x.tar.gz", "/".as_ref())?;
+    /// assert_eq!(s.path(), "x.tar.gz");
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn path(&self) -> &str {
         match &self.location {
             Location::Gcs { key, .. } | Location::S3 { key, .. } | Location::Azure { key, .. } => {
@@ -333,6 +378,14 @@ impl Source {
 
     /// The name to install the artifact under: `?filename=` or the last
     /// path segment (percent-decoded).
+    ///
+    /// ```
+    /// let s = plugin_repo::Source::parse("https://h/a%20b.tgz", "/".as_ref())?;
+    /// assert_eq!(s.file_name(), "a b.tgz");
+    /// let s = plugin_repo::Source::parse("https://h/a.tgz?filename=b.tgz", "/".as_ref())?;
+    /// assert_eq!(s.file_name(), "b.tgz");
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn file_name(&self) -> String {
         if let Some(f) = &self.options.filename {
             return f.clone();
@@ -344,6 +397,13 @@ impl Source {
     }
 
     /// The source as shown in messages: no password, no query string.
+    ///
+    /// ```
+    /// let s = plugin_repo::Source::parse("https://user:hunter2@h/a.tgz?X-Sig=abc", "/".as_ref())?;
+    /// assert!(!s.display_name().contains("hunter2"));
+    /// assert!(!s.display_name().contains("X-Sig"));
+    /// # Ok::<(), plugin_repo::RepoError>(())
+    /// ```
     pub fn display_name(&self) -> &str {
         &self.display
     }

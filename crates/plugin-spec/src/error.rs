@@ -207,6 +207,11 @@ pub enum SpecError {
 
 impl SpecError {
     /// The problems of an [`SpecError::Invalid`] error (empty for the other errors).
+    ///
+    /// ```
+    /// let err = plugin_spec::load_str("name: neo\nimagee: x\n", "p.yaml").unwrap_err();
+    /// assert!(err.problems().iter().any(|p| p.line == 2));
+    /// ```
     pub fn problems(&self) -> &[Problem] {
         match self {
             SpecError::Invalid { problems, .. } => problems,
@@ -215,6 +220,12 @@ impl SpecError {
     }
 
     /// The warnings found besides the errors (empty for the other errors).
+    ///
+    /// ```
+    /// // A capital in the name is only a warning; the unknown key is an error.
+    /// let err = plugin_spec::load_str("name: Neo\nimagee: x\n", "p.yaml").unwrap_err();
+    /// assert!(err.warnings().iter().any(|w| w.line == 1));
+    /// ```
     pub fn warnings(&self) -> &[Problem] {
         match self {
             SpecError::Invalid { warnings, .. } => warnings,

@@ -30,6 +30,13 @@ pub const DEFAULT_DIR: &str = ".plugins";
 /// The `<name>` of `optimus-plugin-<name>.yaml`, when `file_name` is a YAML
 /// plugin file name: flat (no `/` or `\`), no control characters, the
 /// prefix and the suffix.
+///
+/// ```
+/// use plugin_spec::files::plugin_file_stem;
+/// assert_eq!(plugin_file_stem("optimus-plugin-bq2bq.yaml"), Some("bq2bq"));
+/// assert_eq!(plugin_file_stem("sub/optimus-plugin-bq2bq.yaml"), None);
+/// assert_eq!(plugin_file_stem("bq2bq.yaml"), None);
+/// ```
 pub fn plugin_file_stem(file_name: &str) -> Option<&str> {
     if file_name.contains(['/', '\\']) || file_name.chars().any(char::is_control) {
         return None;
@@ -40,11 +47,20 @@ pub fn plugin_file_stem(file_name: &str) -> Option<&str> {
 }
 
 /// Whether `file_name` is a YAML plugin file name (see [`plugin_file_stem`]).
+///
+/// ```
+/// assert!(plugin_spec::files::is_plugin_file_name("optimus-plugin-neo.yaml"));
+/// assert!(!plugin_spec::files::is_plugin_file_name("optimus-plugin-neo.yml"));
+/// ```
 pub fn is_plugin_file_name(file_name: &str) -> bool {
     plugin_file_stem(file_name).is_some()
 }
 
 /// The conventional file name of plugin `name`: `optimus-plugin-<name>.yaml`.
+///
+/// ```
+/// assert_eq!(plugin_spec::files::file_name_for("neo"), "optimus-plugin-neo.yaml");
+/// ```
 pub fn file_name_for(name: &str) -> String {
     format!("{FILE_PREFIX}{name}{FILE_SUFFIX}")
 }
@@ -68,6 +84,16 @@ pub fn file_name_warning(file_name: &str, name: &str) -> Option<String> {
 }
 
 /// The YAML plugin files of one folder, as upstream discovers them.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"), "name: neo\n")?;
+/// std::fs::write(dir.path().join("notes.txt"), "not a plugin")?;
+/// let found = plugin_spec::files::discover(dir.path())?;
+/// assert_eq!(found.files.len(), 1);
+/// assert_eq!(found.files[0].0, "optimus-plugin-neo.yaml");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovery {
     /// (file name, path) of each file upstream reads, sorted by file name.

@@ -86,6 +86,14 @@ pub struct Loaded {
 
 impl Loaded {
     /// The warnings as `origin:line:col: message`, one per line.
+    ///
+    /// ```
+    /// let src = "name: Neo\nplugintype: task\npluginversion: 1\nimage: neo:1\n\
+    ///            entrypoint:\n  script: run\n";
+    /// let loaded = plugin_spec::check_str(src, "optimus-plugin-neo.yaml")?;
+    /// assert!(loaded.render_warnings().starts_with("optimus-plugin-neo.yaml:1:"));
+    /// # Ok::<(), plugin_spec::SpecError>(())
+    /// ```
     pub fn render_warnings(&self) -> String {
         error::render(&self.origin, &self.warnings)
     }

@@ -48,6 +48,15 @@ pub fn is_yaml_plugin_file_name(name: &str) -> bool {
 }
 
 /// One plugin of an archive, as listed by `GET /plugins/index.json`.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// assert_eq!((file.entry.name.as_str(), file.entry.version.as_str()), ("neo", "1.0.0"));
+/// assert_eq!(file.entry.size, yaml.len() as u64);
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginEntry {
     /// File name (`optimus-plugin-<name>.yaml`).
@@ -63,6 +72,14 @@ pub struct PluginEntry {
 }
 
 /// A validated YAML plugin file: its bytes and what they declare.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// assert_eq!(file.contents.as_ref(), yaml.as_bytes());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PluginFile {
     /// Name, version and digest.
@@ -75,6 +92,16 @@ impl PluginFile {
     /// Checks the file name (flat `optimus-plugin-*.yaml`), that the bytes
     /// are UTF-8 and that they parse and validate as a YAML plugin.
     /// `origin` (a URL, a folder) is used in messages.
+    ///
+    /// ```
+    /// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+    /// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+    /// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+    /// assert_eq!(file.entry.file, "optimus-plugin-neo.yaml");
+    /// assert!(PluginFile::new("neo.yaml", yaml.as_bytes().to_vec(), "example").is_err());
+    /// assert!(PluginFile::new("optimus-plugin-neo.yaml", b"name: [".to_vec(), "example").is_err());
+    /// # Ok::<(), plugin_sync::SyncError>(())
+    /// ```
     pub fn new(file: &str, contents: Vec<u8>, origin: &str) -> Result<Self, SyncError> {
         let refuse = |reason: String| SyncError::UnsafeEntry {
             origin: origin.to_owned(),
@@ -120,6 +147,16 @@ impl PluginFile {
 }
 
 /// A built archive: the zip bytes, their strong ETag and the index.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// let archive = build_archive(vec![file])?;
+/// assert!(archive.etag.starts_with("\"sha256:"));
+/// assert_eq!(archive.plugins[0].name, "neo");
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PluginArchive {
     /// The zip file.
@@ -134,6 +171,15 @@ pub struct PluginArchive {
 /// a fixed level, timestamp (1980-01-01) and mode (0644): the same set always
 /// gives the same bytes. Two files with the same name or the same plugin
 /// name are refused.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// let err = build_archive(vec![file.clone(), file]).unwrap_err();
+/// assert!(err.to_string().contains("neo"), "{err}");
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn build_archive(mut files: Vec<PluginFile>) -> Result<PluginArchive, SyncError> {
     files.sort_by(|a, b| a.entry.file.cmp(&b.entry.file));
     check_unique(&files, "the plugin set")?;
@@ -165,6 +211,17 @@ pub fn build_archive(mut files: Vec<PluginFile>) -> Result<PluginArchive, SyncEr
 
 /// Reads the YAML plugins (`optimus-plugin-*.yaml`, regular files or links
 /// to them) at the top of `dir` and validates each. Other files are ignored.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"), yaml).unwrap();
+/// std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
+/// let files = plugin_sync::archive::read_plugin_dir(dir.path())?;
+/// assert_eq!(files.len(), 1);
+/// assert_eq!(files[0].entry.name, "neo");
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn read_plugin_dir(dir: &Path) -> Result<Vec<PluginFile>, SyncError> {
     let origin = dir.display().to_string();
     let mut raw = Vec::new();
@@ -225,6 +282,16 @@ fn validate_all(raw: Vec<(String, Vec<u8>)>, origin: &str) -> Result<Vec<PluginF
 }
 
 /// [`read_plugin_dir`] then [`build_archive`].
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"), yaml).unwrap();
+/// std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
+/// let archive = plugin_sync::archive::archive_plugin_dir(dir.path())?;
+/// assert_eq!(archive.plugins.len(), 1);
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn archive_plugin_dir(dir: &Path) -> Result<PluginArchive, SyncError> {
     build_archive(read_plugin_dir(dir)?)
 }
@@ -240,6 +307,16 @@ pub(crate) fn list_yaml_plugins(
 /// Limits applied to a downloaded archive. A zip bomb (huge expansion,
 /// thousands of entries, overlapping entries) hits one of them before it
 /// costs much memory or time.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// let archive = build_archive(vec![file])?;
+/// let tight = ArchiveLimits { max_download_bytes: 10, ..ArchiveLimits::default() };
+/// assert!(read_archive(&archive.zip, &tight, "example").is_err());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchiveLimits {
     /// Largest accepted download, in bytes (compressed).
@@ -266,6 +343,16 @@ impl Default for ArchiveLimits {
 
 /// Whether `body` starts like a zip archive (a local file header, or the end
 /// record of an empty archive).
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// let archive = build_archive(vec![file])?;
+/// assert!(plugin_sync::archive::looks_like_zip(&archive.zip));
+/// assert!(!plugin_sync::archive::looks_like_zip(b"<html>"));
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn looks_like_zip(body: &[u8]) -> bool {
     body.starts_with(b"PK\x03\x04") || body.starts_with(b"PK\x05\x06")
 }
@@ -276,6 +363,17 @@ pub fn looks_like_zip(body: &[u8]) -> bool {
 /// YAML plugin inside; file names and plugin names must be unique. Names and
 /// limits are checked for every entry before any plugin is parsed; the
 /// first problem is returned; nothing is partially accepted.
+///
+/// ```
+/// use plugin_sync::archive::{build_archive, read_archive, ArchiveLimits, PluginFile};
+/// let yaml = "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n";
+/// let file = PluginFile::new("optimus-plugin-neo.yaml", yaml.as_bytes().to_vec(), "example")?;
+/// let archive = build_archive(vec![file])?;
+/// let back = read_archive(&archive.zip, &ArchiveLimits::default(), "example")?;
+/// assert_eq!(back.len(), 1);
+/// assert!(read_archive(b"not a zip", &ArchiveLimits::default(), "example").is_err());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn read_archive(
     zip: &[u8],
     limits: &ArchiveLimits,

@@ -9,6 +9,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Flushes a directory's entries (a rename inside it) to disk.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a"), b"x").unwrap();
+/// std::fs::rename(dir.path().join("a"), dir.path().join("b")).unwrap();
+/// safe_fs::atomic::fsync_dir(dir.path()).unwrap();
+/// assert!(dir.path().join("b").exists());
+/// ```
 pub fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -35,6 +43,14 @@ pub fn write_file(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// Creates a new hidden staging folder beside `target` (same file system, so
 /// it can be renamed onto it). The caller fills it and then calls
 /// [`publish_dir`]; dropping the returned value without publishing removes it.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("plugins");
+/// let staged = safe_fs::atomic::staging_dir_for(&target).unwrap();
+/// assert_eq!(staged.path().parent(), Some(dir.path()));
+/// assert!(!target.exists());
+/// ```
 pub fn staging_dir_for(target: &Path) -> io::Result<tempfile::TempDir> {
     let dir = parent_of(target)?;
     let stem = target
@@ -51,6 +67,20 @@ pub fn staging_dir_for(target: &Path) -> io::Result<tempfile::TempDir> {
 /// two are swapped atomically (`renameat2(RENAME_EXCHANGE)`) and the old
 /// contents are returned at the path in `Ok(Some(..))` for the caller to
 /// keep or remove. Either way the parent folder is `fsync`ed.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("plugins");
+/// for text in ["one", "two"] {
+///     let staged = safe_fs::atomic::staging_dir_for(&target).unwrap();
+///     std::fs::write(staged.path().join("a.txt"), text).unwrap();
+///     let old = safe_fs::atomic::publish_dir(&staged.keep(), &target).unwrap();
+///     if let Some(old) = old {
+///         std::fs::remove_dir_all(old).unwrap();
+///     }
+/// }
+/// assert_eq!(std::fs::read_to_string(target.join("a.txt")).unwrap(), "two");
+/// ```
 pub fn publish_dir(staged: &Path, target: &Path) -> io::Result<Option<PathBuf>> {
     let dir = parent_of(target)?;
     let result = match rustix::fs::renameat_with(
@@ -98,6 +128,12 @@ pub struct FsFlush {
 
 impl FsFlush {
     /// Opens `dir` (a folder) for a later flush.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let flush = safe_fs::atomic::FsFlush::open(dir.path()).unwrap();
+    /// flush.sync_fs().unwrap();
+    /// ```
     pub fn open(dir: &Path) -> io::Result<Self> {
         Ok(Self {
             dir: File::open(dir)?,
@@ -106,11 +142,24 @@ impl FsFlush {
 
     /// Writes out and waits for all dirty data and inodes of the folder's
     /// file system.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let flush = safe_fs::atomic::FsFlush::open(dir.path()).unwrap();
+    /// std::fs::write(dir.path().join("a.txt"), b"x").unwrap();
+    /// flush.sync_fs().unwrap();
+    /// ```
     pub fn sync_fs(&self) -> io::Result<()> {
         rustix::fs::syncfs(&self.dir).map_err(io::Error::from)
     }
 
     /// The open folder (to `fsync` it after its entries are final).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let flush = safe_fs::atomic::FsFlush::open(dir.path()).unwrap();
+    /// assert!(flush.dir().metadata().unwrap().is_dir());
+    /// ```
     pub fn dir(&self) -> &File {
         &self.dir
     }
@@ -151,6 +200,12 @@ pub fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
 
 /// Creates `path` and any missing parents with `create_dir_all`, then
 /// `fsync`s each parent that was created so the folders survive a crash.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// safe_fs::atomic::create_dir_all_durable(&dir.path().join("a/b/c")).unwrap();
+/// assert!(dir.path().join("a/b/c").is_dir());
+/// ```
 pub fn create_dir_all_durable(path: &Path) -> io::Result<()> {
     if path.is_dir() {
         return Ok(());
@@ -172,6 +227,13 @@ pub fn create_dir_all_durable(path: &Path) -> io::Result<()> {
 
 /// Opens a new file for writing; fails if it exists (never follows or
 /// overwrites a symlink someone else placed).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("lock");
+/// safe_fs::atomic::create_new(&path).unwrap();
+/// assert!(safe_fs::atomic::create_new(&path).is_err(), "it exists now");
+/// ```
 pub fn create_new(path: &Path) -> io::Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path)
 }

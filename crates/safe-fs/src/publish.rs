@@ -108,6 +108,13 @@ pub struct Target {
 impl Target {
     /// The target `path` (which need not exist). It must end in a folder
     /// name (not `.`, `..` or `/`) that is valid UTF-8.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.name(), "plugins");
+    /// assert!(Target::new(std::path::Path::new("/app/..")).is_err());
+    /// ```
     pub fn new(path: &Path) -> io::Result<Target> {
         let name = path
             .file_name()
@@ -132,37 +139,81 @@ impl Target {
     }
 
     /// The target folder.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.path(), std::path::Path::new("/app/plugins"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The folder holding the target and its hidden siblings.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.parent(), std::path::Path::new("/app"));
+    /// assert_eq!(Target::new("plugins".as_ref()).unwrap().parent(), std::path::Path::new("."));
+    /// ```
     pub fn parent(&self) -> &Path {
         &self.parent
     }
 
     /// The target's own name.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.name(), "plugins");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// `.<name>.<tag>-`: the start of the name of every sibling of kind
     /// `tag` (staging folders, temporary files).
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.hidden_prefix("gen"), ".plugins.gen-");
+    /// ```
     pub fn hidden_prefix(&self, tag: &str) -> String {
         format!(".{}.{tag}-", self.name)
     }
 
     /// The sibling `.<name>.<tag>` (exact name, no random part).
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.sibling("old"), std::path::Path::new("/app/.plugins.old"));
+    /// ```
     pub fn sibling(&self, tag: &str) -> PathBuf {
         self.parent.join(format!(".{}.{tag}", self.name))
     }
 
     /// The lock file: `.<name>.lock` beside the target.
+    ///
+    /// ```
+    /// use safe_fs::publish::Target;
+    /// let t = Target::new(std::path::Path::new("/app/plugins")).unwrap();
+    /// assert_eq!(t.lock_path(), std::path::Path::new("/app/.plugins.lock"));
+    /// ```
     pub fn lock_path(&self) -> PathBuf {
         self.sibling("lock")
     }
 
     /// Creates the parent folder (and its missing parents, durably).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let t = safe_fs::publish::Target::new(&dir.path().join("a/b/in")).unwrap();
+    /// t.ensure_parent().unwrap();
+    /// assert!(dir.path().join("a/b").is_dir() && !t.path().exists());
+    /// ```
     pub fn ensure_parent(&self) -> io::Result<()> {
         create_dir_all_durable(&self.parent)
     }
@@ -250,6 +301,17 @@ impl Target {
     /// target (creating the parent if needed). With [`Durability::SyncFs`]
     /// the flush is opened now, before anything is written, so that it
     /// reports a write-back error of any file staged afterwards.
+    ///
+    /// ```
+    /// use safe_fs::publish::{Durability, Target};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = Target::new(&dir.path().join("in")).unwrap();
+    /// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+    /// assert!(staging.path().file_name().unwrap().to_str().unwrap().starts_with(".in.staging-"));
+    /// let staged = staging.path().to_path_buf();
+    /// drop(staging);
+    /// assert!(!staged.exists(), "an unpublished staging folder is removed");
+    /// ```
     pub fn stage(&self, tag: &str, durability: Durability) -> io::Result<Staging> {
         self.ensure_parent()?;
         let dir = tempfile::Builder::new()
@@ -344,6 +406,16 @@ pub struct Staging {
 }
 
 /// What [`Staging::publish`] did.
+///
+/// ```
+/// use safe_fs::publish::{Durability, Target};
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = Target::new(&dir.path().join("in")).unwrap();
+/// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+/// assert!(!staging.publish().unwrap().replaced);
+/// let again = target.stage("staging", Durability::NoFlush).unwrap();
+/// assert!(again.publish().unwrap().replaced);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Published {
@@ -353,6 +425,15 @@ pub struct Published {
 
 impl Staging {
     /// The staging folder, to be filled.
+    ///
+    /// ```
+    /// use safe_fs::publish::{Durability, Target};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = Target::new(&dir.path().join("in")).unwrap();
+    /// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+    /// std::fs::write(staging.path().join("a.txt"), "x").unwrap();
+    /// assert!(staging.path().join("a.txt").exists());
+    /// ```
     pub fn path(&self) -> &Path {
         self.dir
             .as_ref()
@@ -360,11 +441,27 @@ impl Staging {
     }
 
     /// The target it will be published as.
+    ///
+    /// ```
+    /// use safe_fs::publish::{Durability, Target};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = Target::new(&dir.path().join("in")).unwrap();
+    /// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+    /// assert_eq!(staging.target().name(), "in");
+    /// ```
     pub fn target(&self) -> &Target {
         &self.target
     }
 
     /// The durability chosen when it was made.
+    ///
+    /// ```
+    /// use safe_fs::publish::{Durability, Target};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = Target::new(&dir.path().join("in")).unwrap();
+    /// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+    /// assert_eq!(staging.durability(), Durability::NoFlush);
+    /// ```
     pub fn durability(&self) -> Durability {
         self.durability
     }
@@ -372,6 +469,15 @@ impl Staging {
     /// Puts everything staged on disk as [`Durability`] says. Called by
     /// [`Staging::publish`] and [`Staging::publish_as`]; needed alone
     /// only by a caller that switches by its own means.
+    ///
+    /// ```
+    /// use safe_fs::publish::{Durability, Target};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let target = Target::new(&dir.path().join("in")).unwrap();
+    /// let staging = target.stage("staging", Durability::NoFlush).unwrap();
+    /// std::fs::write(staging.path().join("a.txt"), "x").unwrap();
+    /// staging.make_durable().unwrap();
+    /// ```
     pub fn make_durable(&self) -> io::Result<()> {
         let root = self.path();
         match self.durability {
@@ -515,6 +621,12 @@ fn walk(
 
 /// Why [`Staging::publish`] or [`Staging::publish_as`] failed, and where
 /// it stopped.
+///
+/// ```
+/// use safe_fs::publish::PublishError;
+/// let e = PublishError::Switch { target: "/app/plugins".into(), source: std::io::Error::other("busy") };
+/// assert_eq!(e.to_string(), "switching /app/plugins to the new copy: busy");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
@@ -552,6 +664,12 @@ pub enum PublishError {
 
 impl PublishError {
     /// The OS error underneath.
+    ///
+    /// ```
+    /// use safe_fs::publish::PublishError;
+    /// let e = PublishError::RemoveOld { old: "/app/.plugins.staging-1".into(), source: std::io::Error::other("busy") };
+    /// assert_eq!(e.io_error().to_string(), "busy");
+    /// ```
     pub fn io_error(&self) -> &io::Error {
         match self {
             PublishError::Flush { source, .. }
@@ -561,6 +679,12 @@ impl PublishError {
     }
 
     /// The OS error underneath, owned.
+    ///
+    /// ```
+    /// use safe_fs::publish::PublishError;
+    /// let e = PublishError::RemoveOld { old: "/app/.plugins.staging-1".into(), source: std::io::Error::other("busy") };
+    /// assert_eq!(e.into_io_error().kind(), std::io::ErrorKind::Other);
+    /// ```
     pub fn into_io_error(self) -> io::Error {
         match self {
             PublishError::Flush { source, .. }
@@ -570,6 +694,12 @@ impl PublishError {
     }
 
     /// Whether the new copy is live despite the error.
+    ///
+    /// ```
+    /// use safe_fs::publish::PublishError;
+    /// let e = PublishError::RemoveOld { old: "/app/.plugins.staging-1".into(), source: std::io::Error::other("busy") };
+    /// assert!(e.is_live(), "the new copy is in place; only cleaning up failed");
+    /// ```
     pub fn is_live(&self) -> bool {
         matches!(self, PublishError::RemoveOld { .. })
     }
@@ -595,6 +725,16 @@ pub struct DirLock {
 impl DirLock {
     /// Takes the exclusive lock on the file `path` (created if missing; its
     /// folder must exist), trying every 50 ms for up to `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join(".x.lock");
+    /// let held = safe_fs::publish::DirLock::acquire(&path, Duration::from_secs(1)).unwrap();
+    /// assert!(safe_fs::publish::DirLock::acquire(&path, Duration::from_millis(50)).is_err());
+    /// drop(held);
+    /// safe_fs::publish::DirLock::acquire(&path, Duration::ZERO).unwrap();
+    /// ```
     pub fn acquire(path: &Path, timeout: Duration) -> Result<DirLock, LockError> {
         let io_err = |what: &'static str| {
             move |source| LockError::Io {
@@ -634,12 +774,27 @@ impl DirLock {
     }
 
     /// The lock file.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let lock = safe_fs::publish::DirLock::acquire(&dir.path().join(".x.lock"), Duration::from_secs(1)).unwrap();
+    /// assert_eq!(lock.path(), dir.path().join(".x.lock"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
 
 /// Why [`DirLock::acquire`] (or [`Target::lock`]) did not get the lock.
+///
+/// ```
+/// use std::time::Duration;
+/// use safe_fs::publish::{DirLock, LockError};
+/// let dir = tempfile::tempdir().unwrap();
+/// let err = DirLock::acquire(&dir.path().join("missing/.x.lock"), Duration::ZERO).unwrap_err();
+/// assert!(matches!(err, LockError::Io { .. }), "{err}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LockError {

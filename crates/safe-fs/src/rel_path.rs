@@ -12,6 +12,12 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Why a path was refused. The message quotes the path (escaped) and says
 /// what is wrong with it.
+///
+/// ```
+/// use safe_fs::{PathError, SafeRelPath};
+/// assert!(matches!(SafeRelPath::new("../etc/passwd"), Err(PathError::ParentDir(_))));
+/// assert!(matches!(SafeRelPath::new("/etc/passwd"), Err(PathError::Absolute(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PathError {
@@ -48,6 +54,12 @@ pub enum PathError {
 /// Joining it to a folder can never name anything outside that folder
 /// (symlinks inside the folder aside: callers that create files must not
 /// follow links they did not make).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = safe_fs::SafeRelPath::new("conf/./app.yaml").unwrap();
+/// assert_eq!(p.join_to(dir.path()), dir.path().join("conf").join("app.yaml"));
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SafeRelPath {
     normalized: String,
@@ -110,16 +122,29 @@ impl SafeRelPath {
     }
 
     /// The normalised path, `/`-separated.
+    ///
+    /// ```
+    /// assert_eq!(safe_fs::SafeRelPath::new("a//b/").unwrap().as_str(), "a/b");
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.normalized
     }
 
     /// The parts, outermost first.
+    ///
+    /// ```
+    /// let p = safe_fs::SafeRelPath::new("a/b/c").unwrap();
+    /// assert_eq!(p.components().collect::<Vec<_>>(), ["a", "b", "c"]);
+    /// ```
     pub fn components(&self) -> impl Iterator<Item = &str> {
         self.normalized.split('/')
     }
 
     /// The last part.
+    ///
+    /// ```
+    /// assert_eq!(safe_fs::SafeRelPath::new("a/b.sql").unwrap().file_name(), "b.sql");
+    /// ```
     pub fn file_name(&self) -> &str {
         self.normalized
             .rsplit('/')
@@ -128,11 +153,21 @@ impl SafeRelPath {
     }
 
     /// Number of parts.
+    ///
+    /// ```
+    /// assert_eq!(safe_fs::SafeRelPath::new("a/b/c").unwrap().depth(), 3);
+    /// ```
     pub fn depth(&self) -> usize {
         self.components().count()
     }
 
     /// The folder holding this path, or `None` at the top level.
+    ///
+    /// ```
+    /// let p = safe_fs::SafeRelPath::new("a/b/c").unwrap();
+    /// assert_eq!(p.parent().unwrap().as_str(), "a/b");
+    /// assert!(safe_fs::SafeRelPath::new("top").unwrap().parent().is_none());
+    /// ```
     pub fn parent(&self) -> Option<SafeRelPath> {
         self.normalized.rsplit_once('/').map(|(p, _)| Self {
             normalized: p.to_owned(),
@@ -140,6 +175,11 @@ impl SafeRelPath {
     }
 
     /// `root` joined with this path; always inside `root`.
+    ///
+    /// ```
+    /// let p = safe_fs::SafeRelPath::new("in/query.sql").unwrap();
+    /// assert_eq!(p.join_to("/job".as_ref()), std::path::Path::new("/job/in/query.sql"));
+    /// ```
     pub fn join_to(&self, root: &Path) -> PathBuf {
         let mut out = root.to_path_buf();
         for c in self.components() {

@@ -12,6 +12,18 @@ use safe_fs::SafeRelPath;
 use crate::{BootError, Limits};
 
 /// One asset object, read into memory and checked.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(dir.path().join("job1/sub")).unwrap();
+/// std::fs::write(dir.path().join("job1/sub/model.bin"), b"\x00\x01").unwrap();
+/// let ctx = plugin_repo::ProviderContext::new(dir.path());
+/// let src = task_boot::AssetSource::open(&format!("file://{}/job1/", dir.path().display()), dir.path(), &ctx).unwrap();
+/// let rt = tokio::runtime::Runtime::new().unwrap();
+/// let objects = rt.block_on(task_boot::collect_assets(&src, &task_boot::Limits::default())).unwrap();
+/// assert_eq!(objects[0].path.as_str(), "sub/model.bin");
+/// assert_eq!(objects[0].content, b"\x00\x01");
+/// ```
 pub struct AssetObject {
     /// Where it goes, relative to `in/` (its path below the prefix).
     pub path: SafeRelPath,
@@ -26,6 +38,15 @@ impl std::fmt::Debug for AssetObject {
 }
 
 /// A parsed `--assets` URL: the provider and the prefix to copy.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(dir.path().join("job1/sub")).unwrap();
+/// std::fs::write(dir.path().join("job1/sub/model.bin"), b"\x00\x01").unwrap();
+/// let ctx = plugin_repo::ProviderContext::new(dir.path());
+/// let src = task_boot::AssetSource::open(&format!("file://{}/job1/", dir.path().display()), dir.path(), &ctx).unwrap();
+/// assert_eq!(src.prefix(), "job1");
+/// ```
 #[derive(Debug, Clone)]
 pub struct AssetSource {
     provider: Arc<dyn Provider>,
@@ -82,6 +103,16 @@ impl AssetSource {
     }
 
     /// Uses an already built provider (embedders, tests).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("assets")).unwrap();
+    /// let source = plugin_repo::Source::parse("assets/x", dir.path()).unwrap();
+    /// let provider = source.provider(&plugin_repo::ProviderContext::new(dir.path())).unwrap();
+    /// let src = task_boot::AssetSource::from_provider(provider, "job1/");
+    /// assert_eq!(src.prefix(), "job1");
+    /// assert!(src.name().ends_with("/job1/"), "{}", src.name());
+    /// ```
     pub fn from_provider(provider: Arc<dyn Provider>, prefix: &str) -> Self {
         Self {
             name: format!("{}/{}", provider.name(), prefix),
@@ -91,11 +122,29 @@ impl AssetSource {
     }
 
     /// The folder path below the provider's base whose objects are copied.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir_all(dir.path().join("job1/sub")).unwrap();
+    /// std::fs::write(dir.path().join("job1/sub/model.bin"), b"\x00\x01").unwrap();
+    /// let ctx = plugin_repo::ProviderContext::new(dir.path());
+    /// let src = task_boot::AssetSource::open(&format!("file://{}/job1/", dir.path().display()), dir.path(), &ctx).unwrap();
+    /// assert_eq!(src.prefix(), "job1");
+    /// ```
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
     /// The source as shown in messages (no credentials, no query).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir_all(dir.path().join("job1/sub")).unwrap();
+    /// std::fs::write(dir.path().join("job1/sub/model.bin"), b"\x00\x01").unwrap();
+    /// let ctx = plugin_repo::ProviderContext::new(dir.path());
+    /// let src = task_boot::AssetSource::open(&format!("file://{}/job1/", dir.path().display()), dir.path(), &ctx).unwrap();
+    /// assert!(src.name().contains("job1"), "{}", src.name());
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -105,6 +154,18 @@ impl AssetSource {
 /// names with [`SafeRelPath`] and the count and size against `limits`
 /// before and during the download. The caller checks the limits again
 /// together with the server's files ([`crate::plan_inputs`]).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(dir.path().join("job1/sub")).unwrap();
+/// std::fs::write(dir.path().join("job1/sub/model.bin"), b"\x00\x01").unwrap();
+/// let ctx = plugin_repo::ProviderContext::new(dir.path());
+/// let src = task_boot::AssetSource::open(&format!("file://{}/job1/", dir.path().display()), dir.path(), &ctx).unwrap();
+/// let rt = tokio::runtime::Runtime::new().unwrap();
+/// let too_few = task_boot::Limits { max_files: 0, ..task_boot::Limits::default() };
+/// let err = rt.block_on(task_boot::collect_assets(&src, &too_few)).unwrap_err();
+/// assert!(err.to_string().contains("number of asset files"), "{err}");
+/// ```
 pub async fn collect_assets(
     source: &AssetSource,
     limits: &Limits,

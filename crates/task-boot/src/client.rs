@@ -12,6 +12,12 @@ use crate::grpc::{GrpcCall, GrpcPackage};
 use crate::{BootError, Limits, RunInput, RunRequest};
 
 /// Which API of the Optimus server to call.
+///
+/// ```
+/// use task_boot::Protocol;
+/// assert_eq!(Protocol::default(), Protocol::Grpc);
+/// assert_eq!("rest".parse::<Protocol>().unwrap().to_string(), "rest");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
     /// `JobRunService.JobRunInput` over gRPC (HTTP/2), as upstream's init
@@ -54,6 +60,17 @@ impl fmt::Display for Protocol {
 }
 
 /// How to call the API.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_boot::{FetchOptions, GrpcPackage, Protocol};
+/// let opts = FetchOptions {
+///     protocol: Protocol::Grpc,
+///     grpc_package: Some(GrpcPackage::Raystack),
+///     ..FetchOptions::with_deadline(Duration::from_secs(60))
+/// };
+/// assert_eq!(opts.deadline, Duration::from_secs(60));
+/// ```
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// gRPC (default) or REST.
@@ -78,6 +95,13 @@ pub struct FetchOptions {
 impl FetchOptions {
     /// Defaults (gRPC, every package, 250 ms first delay, 10 s cap, reply
     /// limit from [`Limits::default`]) with the given deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let opts = task_boot::FetchOptions::with_deadline(Duration::from_mins(2));
+    /// assert_eq!(opts.protocol, task_boot::Protocol::Grpc);
+    /// assert_eq!(opts.max_reply_bytes, task_boot::Limits::default().max_reply_bytes());
+    /// ```
     pub fn with_deadline(deadline: Duration) -> Self {
         Self {
             protocol: Protocol::Grpc,

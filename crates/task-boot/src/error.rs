@@ -5,6 +5,12 @@ use std::time::Duration;
 
 /// Everything that can go wrong booting a job run. Messages name the setting,
 /// key, file or URL at fault and never contain a secret value or file content.
+///
+/// ```
+/// let err = task_boot::InstanceType::parse("job").unwrap_err();
+/// assert!(matches!(err, task_boot::BootError::Setting { name: "INSTANCE_TYPE", .. }));
+/// assert!(err.to_string().contains("INSTANCE_TYPE"), "{err}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BootError {
@@ -224,6 +230,11 @@ pub enum ReplyProblem {
 impl BootError {
     /// Whether this is a usage/config problem (exit code 2) rather than the
     /// work failing (exit code 1).
+    ///
+    /// ```
+    /// let err = "soap".parse::<task_boot::Protocol>().unwrap_err();
+    /// assert!(err.is_usage(), "a bad setting exits with 2");
+    /// ```
     pub fn is_usage(&self) -> bool {
         matches!(
             self,

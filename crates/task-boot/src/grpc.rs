@@ -17,6 +17,12 @@ use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
 /// The proto package of the server's `JobRunService`: each fork of Optimus
 /// renamed it, keeping the messages and field numbers.
+///
+/// ```
+/// use task_boot::GrpcPackage;
+/// let names: Vec<&str> = GrpcPackage::ALL.iter().map(|p| p.name()).collect();
+/// assert_eq!(names, ["gotocompany", "raystack", "odpf"]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrpcPackage {
     /// `gotocompany.optimus.core.v1beta1` (goto/optimus).
@@ -32,6 +38,10 @@ impl GrpcPackage {
     pub const ALL: [GrpcPackage; 3] = [Self::Gotocompany, Self::Raystack, Self::Odpf];
 
     /// The short name (`gotocompany`, `raystack`, `odpf`).
+    ///
+    /// ```
+    /// assert_eq!(task_boot::GrpcPackage::Odpf.name(), "odpf");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Self::Gotocompany => "gotocompany",

@@ -7,6 +7,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 /// Secret values by key. `Debug` shows only the keys.
+///
+/// ```
+/// let s = task_boot::SecretMap::from_plain([("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())]);
+/// assert_eq!(s.keys().collect::<Vec<_>>(), ["A", "B"]);
+/// assert!(!format!("{s:?}").contains('1'));
+/// ```
 #[derive(Default)]
 pub struct SecretMap(BTreeMap<String, SecretString>);
 
@@ -28,21 +34,42 @@ impl SecretMap {
     }
 
     /// Number of secrets.
+    ///
+    /// ```
+    /// let s = task_boot::SecretMap::from_plain([("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())]);
+    /// assert_eq!(s.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether there are none.
+    ///
+    /// ```
+    /// assert!(task_boot::SecretMap::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The keys, sorted.
+    ///
+    /// ```
+    /// let s = task_boot::SecretMap::from_plain([("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())]);
+    /// assert_eq!(s.keys().collect::<Vec<_>>(), ["A", "B"]);
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
 
     /// The entries, sorted by key. The caller takes care not to log values.
+    ///
+    /// ```
+    /// let s = task_boot::SecretMap::from_plain([("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())]);
+    /// use secrecy::ExposeSecret;
+    /// let (k, v) = s.iter().next().unwrap();
+    /// assert_eq!((k, v.expose_secret()), ("A", "1"));
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretString)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }

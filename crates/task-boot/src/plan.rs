@@ -15,6 +15,11 @@ use crate::{AssetObject, BootError, RunInput};
 const NO_VALUE: &str = "<no value>";
 
 /// Limits on what one run may write.
+///
+/// ```
+/// let l = task_boot::Limits::default();
+/// assert_eq!((l.max_files, l.max_bytes), (10_000, 256 << 20));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Most files (server files plus assets).
@@ -36,6 +41,11 @@ impl Default for Limits {
 impl Limits {
     /// The largest run-input reply accepted: JSON escaping can grow the
     /// files, so twice the byte limit plus 16 MiB for envs and secrets.
+    ///
+    /// ```
+    /// let l = task_boot::Limits { max_files: 10, max_bytes: 1 << 20 };
+    /// assert_eq!(l.max_reply_bytes(), (2 << 20) + (16 << 20));
+    /// ```
     pub fn max_reply_bytes(&self) -> u64 {
         self.max_bytes.saturating_mul(2).saturating_add(16 << 20)
     }

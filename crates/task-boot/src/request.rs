@@ -5,6 +5,13 @@ use std::fmt;
 use crate::BootError;
 
 /// What the pod runs: the job's task or one of its hooks.
+///
+/// ```
+/// use task_boot::InstanceType;
+/// assert_eq!(InstanceType::parse("hook")?, InstanceType::Hook);
+/// assert_eq!(InstanceType::Hook.to_string(), "hook");
+/// # Ok::<(), task_boot::BootError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceType {
     /// The job's transformation (`task`).
@@ -34,6 +41,10 @@ impl InstanceType {
     }
 
     /// The enum string of the API: `TYPE_TASK` or `TYPE_HOOK`.
+    ///
+    /// ```
+    /// assert_eq!(task_boot::InstanceType::Task.api_name(), "TYPE_TASK");
+    /// ```
     pub fn api_name(self) -> &'static str {
         match self {
             Self::Task => "TYPE_TASK",
@@ -52,6 +63,15 @@ impl fmt::Display for InstanceType {
 }
 
 /// One checked run-input request.
+///
+/// ```
+/// use task_boot::{InstanceType, RunRequest};
+/// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+///                         InstanceType::Hook, "predator")?;
+/// assert_eq!(r.project(), "proj");
+/// assert_eq!(r.instance_type(), InstanceType::Hook);
+/// # Ok::<(), task_boot::BootError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRequest {
     base: url::Url,
@@ -154,6 +174,16 @@ impl RunRequest {
 
     /// Sets `dag_run_id` (field 8; `DAG_RUN_ID`, Airflow's `run_id` such as
     /// `scheduled__2026-11-22T10:00:00+00:00`); empty or absent means none.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// let r = r.with_dag_run_id(Some("scheduled__2026-01-02T03:04:05+00:00"))?;
+    /// assert_eq!(r.dag_run_id(), Some("scheduled__2026-01-02T03:04:05+00:00"));
+    /// assert_eq!(r.with_dag_run_id(Some("  "))?.dag_run_id(), None);
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn with_dag_run_id(mut self, id: Option<&str>) -> Result<Self, BootError> {
         self.dag_run_id = id
             .map(str::trim)
@@ -164,51 +194,133 @@ impl RunRequest {
     }
 
     /// The REST request URL.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.url(), "https://optimus:9100/api/v1beta1/project/proj/job/job1/run_input");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn url(&self) -> &str {
         self.url.as_str()
     }
 
     /// The server as given, with its scheme (`http://` when none was given).
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.host_url().scheme(), "https");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn host_url(&self) -> &url::Url {
         &self.base
     }
 
     /// The project name.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.project(), "proj");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn project(&self) -> &str {
         &self.project
     }
 
     /// The job name.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.job(), "job1");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn job(&self) -> &str {
         &self.job
     }
 
     /// The scheduled time, RFC 3339 in UTC.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.scheduled_at(), "2026-01-02T03:04:05Z");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn scheduled_at(&self) -> &str {
         &self.scheduled_at
     }
 
     /// The scheduled time.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.scheduled().as_second(), 1_767_323_045);
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn scheduled(&self) -> jiff::Timestamp {
         self.scheduled
     }
 
     /// Task or hook.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.instance_type(), InstanceType::Hook);
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn instance_type(&self) -> InstanceType {
         self.instance_type
     }
 
     /// The task or hook name.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.instance_name(), "predator");
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn instance_name(&self) -> &str {
         &self.instance_name
     }
 
     /// The job run id (a UUID), if given.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.jobrun_id(), None);
+    /// let r = r.with_jobrun_id(Some("8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f"))?;
+    /// assert_eq!(r.jobrun_id(), Some("8d3c1f2e-9a4b-4c1d-8e2f-1a2b3c4d5e6f"));
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn jobrun_id(&self) -> Option<&str> {
         self.jobrun_id.as_deref()
     }
 
     /// The DAG run id, if given.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.dag_run_id(), None);
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn dag_run_id(&self) -> Option<&str> {
         self.dag_run_id.as_deref()
     }
@@ -226,6 +338,16 @@ impl RunRequest {
     /// A hex SHA-256 naming this request (and the asset source, if any). A
     /// complete `in/` carrying the same fingerprint is the result of the
     /// same request, so a restarted init container can skip the work.
+    ///
+    /// ```
+    /// use task_boot::{InstanceType, RunRequest};
+    /// let r = RunRequest::new("https://optimus:9100", "proj", "job1", "2026-01-02T03:04:05Z",
+    ///                         InstanceType::Hook, "predator")?;
+    /// assert_eq!(r.fingerprint(None).len(), 64);
+    /// assert_eq!(r.fingerprint(None), r.clone().fingerprint(None));
+    /// assert_ne!(r.fingerprint(None), r.fingerprint(Some("file:///assets/")));
+    /// # Ok::<(), task_boot::BootError>(())
+    /// ```
     pub fn fingerprint(&self, assets: Option<&str>) -> String {
         let mut h = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         for part in [

@@ -17,8 +17,15 @@ pub(super) fn meta_from(headers: &HeaderMap, total: Option<u64>) -> ArtifactMeta
         size: total,
         etag: get("etag"),
         version: get("x-goog-generation").or_else(|| get("x-amz-version-id")),
-        last_modified: get("last-modified").and_then(|v| crate::store::http_date_to_rfc3339(&v)),
+        last_modified: get("last-modified").and_then(|v| http_date_to_rfc3339(&v)),
     }
+}
+
+/// `Last-Modified` (HTTP date) as RFC 3339.
+fn http_date_to_rfc3339(v: &str) -> Option<String> {
+    let t = httpdate::parse_http_date(v).ok()?;
+    let ts = jiff::Timestamp::try_from(t).ok()?;
+    Some(ts.to_string())
 }
 
 pub(super) fn content_length(headers: &HeaderMap) -> Option<u64> {

@@ -12,6 +12,14 @@
 use std::time::{Duration, Instant, SystemTime};
 
 /// Delay schedule for one operation (one artifact, one API call).
+///
+/// ```
+/// use std::time::Duration;
+/// let mut b = plugin_repo::retry::Backoff::new(Duration::from_millis(10), Duration::from_millis(40), Duration::from_secs(5));
+/// let d = b.next_delay(None).unwrap();
+/// assert!(d <= Duration::from_millis(10));
+/// assert_eq!(b.attempts(), 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Backoff {
     base: Duration,
@@ -25,6 +33,12 @@ impl Backoff {
     /// no delay is handed out that would end past `budget` from now. A
     /// budget too large for the clock (e.g. `Duration::MAX`) is capped at
     /// [`Backoff::MAX_BUDGET`] instead of overflowing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = plugin_repo::retry::Backoff::new(Duration::from_millis(10), Duration::from_secs(1), Duration::MAX);
+    /// assert!(b.remaining() > Duration::from_secs(365 * 24 * 3600));
+    /// ```
     pub fn new(base: Duration, cap: Duration, budget: Duration) -> Self {
         let now = Instant::now();
         let deadline = now
@@ -43,16 +57,36 @@ impl Backoff {
     pub const MAX_BUDGET: Duration = Duration::from_hours(100 * 365 * 24);
 
     /// Attempts made so far (calls to [`Backoff::next_delay`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut b = plugin_repo::retry::Backoff::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(1));
+    /// assert_eq!(b.attempts(), 0);
+    /// b.next_delay(None);
+    /// assert_eq!(b.attempts(), 1);
+    /// ```
     pub fn attempts(&self) -> u32 {
         self.attempt
     }
 
     /// Time left before the deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = plugin_repo::retry::Backoff::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(60));
+    /// assert!(b.remaining() <= Duration::from_secs(60));
+    /// ```
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
     /// The deadline of the whole operation.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let b = plugin_repo::retry::Backoff::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(60));
+    /// assert!(b.deadline() > Instant::now());
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -61,6 +95,16 @@ impl Backoff {
     /// `[0, min(cap, base * 2^n)]`, or the server's `Retry-After` when given
     /// (capped by `cap`). `None` when waiting would pass the deadline: give
     /// up now rather than sleep and fail.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut b = plugin_repo::retry::Backoff::new(Duration::from_millis(1), Duration::from_secs(2), Duration::from_secs(10));
+    /// // A server's Retry-After wins, capped at `cap`.
+    /// assert_eq!(b.next_delay(Some(Duration::from_secs(60))), Some(Duration::from_secs(2)));
+    /// // Past the deadline there is no delay to hand out.
+    /// let mut spent = plugin_repo::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(1), Duration::ZERO);
+    /// assert_eq!(spent.next_delay(None), None);
+    /// ```
     pub fn next_delay(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
         let ceiling = self
             .base
@@ -78,6 +122,12 @@ impl Backoff {
 }
 
 /// Whether an HTTP status is worth retrying: 408, 425, 429 and 5xx.
+///
+/// ```
+/// use plugin_repo::retry::is_transient_status;
+/// assert!(is_transient_status(503) && is_transient_status(429));
+/// assert!(!is_transient_status(404) && !is_transient_status(200));
+/// ```
 pub fn is_transient_status(status: u16) -> bool {
     matches!(status, 408 | 425 | 429) || (500..=599).contains(&status)
 }

@@ -1,7 +1,8 @@
-//! Object-store providers: local folders always, gcs, s3 and azure when
-//! their cargo features are on (object_store builders, never
-//! `parse_url_opts`, which drops unknown keys silently). This module holds
-//! the provider and its error mapping; each store's builder is a module.
+//! Object-store providers: gcs, s3 and azure, each when its cargo feature
+//! is on (object_store builders, never `parse_url_opts`, which drops
+//! unknown keys silently). This module holds the provider and its error
+//! mapping; each store's builder is a module. Local folders are
+//! `crate::local`, which needs no object store.
 
 #[cfg(feature = "azure")]
 mod azure;
@@ -25,10 +26,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as StorePath;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
-use crate::config::LocalConfig;
 use crate::resume::{self, Failure, Opened, Opener, Policy, Target};
-use crate::{ArtifactMeta, Fetched, ListedObject, Provider, ProviderContext, RepoError};
-use options::{config_err, wrap};
+use crate::{ArtifactMeta, Fetched, ListedObject, Provider, RepoError};
 
 /// A bucket, container or folder.
 #[derive(Clone)]
@@ -52,30 +51,6 @@ impl fmt::Debug for StoreProvider {
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
-}
-
-pub(crate) fn build_local(
-    name: &str,
-    c: &LocalConfig,
-    ctx: &ProviderContext,
-) -> Result<Arc<StoreProvider>, RepoError> {
-    let root = ctx.resolve_path(&c.path);
-    if !root.is_dir() {
-        return Err(config_err(
-            name,
-            format!("path {} is not a folder", root.display()),
-        ));
-    }
-    let store = object_store::local::LocalFileSystem::new_with_prefix(&root)
-        .map_err(|e| config_err(name, format!("path {}: {e}", root.display())))?;
-    Ok(wrap(name, "local", Arc::new(store), None, ctx, false))
-}
-
-/// `Last-Modified` (HTTP date) as RFC 3339.
-pub(crate) fn http_date_to_rfc3339(v: &str) -> Option<String> {
-    let t = httpdate::parse_http_date(v).ok()?;
-    let ts = jiff::Timestamp::try_from(t).ok()?;
-    Some(ts.to_string())
 }
 
 impl StoreProvider {
