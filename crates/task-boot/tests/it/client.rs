@@ -264,3 +264,33 @@ async fn nothing_listening_gives_up_naming_the_cause() {
     assert!(matches!(err, BootError::GaveUp { .. }), "{msg}");
     assert!(msg.to_lowercase().contains("connect"), "{msg}");
 }
+
+#[tokio::test]
+async fn the_last_failure_is_typed() {
+    let srv = RunInputServer::start(reply()).await;
+    srv.push_fault(Fault::Status {
+        status: 503,
+        retry_after: Some("30".into()),
+        body: "{\"code\":14,\"message\":\"unavailable\"}".into(),
+    });
+    let mut o = opts(Duration::from_secs(3));
+    o.max_delay = Duration::from_mins(1);
+    let err = fetch_run_input(&request(&srv.host()), &o)
+        .await
+        .unwrap_err();
+    let BootError::GaveUp { last, attempts, .. } = &err else {
+        panic!("not GaveUp: {err}");
+    };
+    assert_eq!(*attempts, 1);
+    assert!(
+        matches!(
+            last,
+            task_boot::AttemptError::Status { status: 503, retry_after: Some(d), .. }
+                if *d == Duration::from_secs(30)
+        ),
+        "{last:?}"
+    );
+    // The typed cause is the error's source, for callers that walk the chain.
+    let source = std::error::Error::source(&err).expect("a source");
+    assert_eq!(source.to_string(), "HTTP 503: unavailable");
+}
