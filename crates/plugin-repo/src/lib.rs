@@ -29,7 +29,7 @@ mod build;
 pub mod client;
 mod config;
 mod context;
-mod error;
+pub mod error;
 mod http;
 mod netrc;
 mod resume;
