@@ -225,11 +225,11 @@ fn store_text(refused_by: Option<&'static str>, status: Option<u16>, e: &StoreEr
 /// [`StoreError::get`], but shown (`Display` and `Debug`) without the
 /// query strings of the URLs it quotes: they may hold a SAS token or a
 /// signature. Its text already holds its sources, so it reports none.
-pub struct StoreError(object_store::Error);
+pub struct StoreError(Box<object_store::Error>);
 
 impl StoreError {
     pub(crate) fn new(e: object_store::Error) -> Self {
-        Self(e)
+        Self(Box::new(e))
     }
 
     /// The store's error itself. Its own `Display` may quote request URLs

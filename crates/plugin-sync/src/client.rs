@@ -74,7 +74,7 @@ impl ClientConfig {
         serde_saphyr::from_str::<ClientConfig>(src).map_err(|source| {
             SyncError::Config(ConfigError::Yaml {
                 origin: origin.to_owned(),
-                source,
+                source: Box::new(source),
             })
         })
     }

@@ -175,7 +175,7 @@ pub enum ConfigError {
         origin: String,
         /// The parser's error (names line and column).
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// No host was given.
     #[error("no server host: set `host:` in the client config, --host or OPTIMUS_HOST")]
