@@ -154,6 +154,9 @@ pub enum Cause {
         /// The limit.
         max: usize,
     },
+    /// Reading a local file failed (the artifact cache of an install).
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
     /// An object store (gcs, s3, azure, local) refused or failed.
     #[error("{}", store_text(*refused_by, *status, source))]
     Store {
@@ -394,5 +397,59 @@ impl RepoError {
             shown: shown.to_owned(),
             problem,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_never_shows_a_query_string() {
+        let raw = object_store::Error::Generic {
+            store: "MicrosoftAzure",
+            source: "Error performing GET https://acct.blob.core.windows.net/c/x.tgz?sv=1&sig=SENTINEL-sas in 1s".into(),
+        };
+        let e = RepoError::Other {
+            provider: "az".into(),
+            path: "x.tgz".into(),
+            cause: Cause::Store {
+                refused_by: None,
+                status: None,
+                source: StoreError::new(raw),
+            },
+        };
+        let shown = format!("{e} {e:?} {}", crate::error_chain(&e));
+        assert!(!shown.contains("SENTINEL"), "{shown}");
+        assert!(
+            shown.contains("https://acct.blob.core.windows.net/c/x.tgz"),
+            "{shown}"
+        );
+        let RepoError::Other { cause, .. } = &e else {
+            unreachable!()
+        };
+        assert!(matches!(
+            cause,
+            Cause::Store { source, .. } if matches!(source.get(), object_store::Error::Generic { .. })
+        ));
+    }
+
+    #[test]
+    fn statuses_are_numbers() {
+        let c = Cause::Store {
+            refused_by: Some("s3"),
+            status: Some(403),
+            source: StoreError::new(object_store::Error::NotImplemented {
+                operation: "x".into(),
+                implementer: "y".into(),
+            }),
+        };
+        assert_eq!(c.status(), Some(403));
+        assert_eq!(c.to_string(), "s3 refused the request: HTTP 403");
+        let r = Cause::BadRedirect { status: 399 };
+        assert_eq!(
+            r.to_string(),
+            "HTTP 399 <unknown status code>: invalid redirect location"
+        );
     }
 }
