@@ -158,8 +158,9 @@ async fn a_reply_slower_than_the_deadline_gives_up_at_the_deadline() {
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
-#[tokio::test]
-async fn no_sleep_after_the_last_attempt() {
+/// A server whose first answer is a 503 asking for 30 s, and options
+/// whose 3 s deadline cannot wait that long.
+async fn unavailable_for_longer_than_the_deadline() -> (RunInputServer, task_boot::FetchOptions) {
     let srv = RunInputServer::start(reply()).await;
     srv.push_fault(Fault::Status {
         status: 503,
@@ -168,6 +169,12 @@ async fn no_sleep_after_the_last_attempt() {
     });
     let mut o = opts(Duration::from_secs(3));
     o.max_delay = Duration::from_mins(1);
+    (srv, o)
+}
+
+#[tokio::test]
+async fn no_sleep_after_the_last_attempt() {
+    let (srv, o) = unavailable_for_longer_than_the_deadline().await;
     let t = Instant::now();
     let err = fetch_run_input(&request(&srv.host()), &o)
         .await
@@ -267,14 +274,7 @@ async fn nothing_listening_gives_up_naming_the_cause() {
 
 #[tokio::test]
 async fn the_last_failure_is_typed() {
-    let srv = RunInputServer::start(reply()).await;
-    srv.push_fault(Fault::Status {
-        status: 503,
-        retry_after: Some("30".into()),
-        body: "{\"code\":14,\"message\":\"unavailable\"}".into(),
-    });
-    let mut o = opts(Duration::from_secs(3));
-    o.max_delay = Duration::from_mins(1);
+    let (srv, o) = unavailable_for_longer_than_the_deadline().await;
     let err = fetch_run_input(&request(&srv.host()), &o)
         .await
         .unwrap_err();
