@@ -59,6 +59,7 @@ pub(crate) struct StreamReader<'a> {
     on_bytes: &'a (dyn Fn(u64) + Send + Sync),
     read: Arc<AtomicU64>,
     end: Option<(String, u64)>,
+    tee: Option<&'a mut (dyn Write + Send)>,
 }
 
 impl<'a> StreamReader<'a> {
@@ -81,7 +82,16 @@ impl<'a> StreamReader<'a> {
             on_bytes,
             read: Arc::new(AtomicU64::new(0)),
             end: None,
+            tee: None,
         }
+    }
+
+    /// Also hands every byte of the stream, as it arrives, to `copy` (the
+    /// artifact cache). A copy that fails to write is dropped; the reader
+    /// goes on.
+    pub(crate) fn tee(mut self, copy: &'a mut (dyn Write + Send)) -> Self {
+        self.tee = Some(copy);
+        self
     }
 
     /// The provider error that ended the stream, if any.
@@ -164,7 +174,14 @@ impl BufRead for StreamReader<'_> {
                 return Err(io::Error::other(StreamFailure("cancelled".into())));
             }
             match self.rx.blocking_recv() {
-                Some(Piece::Chunk(b)) => self.chunk = b,
+                Some(Piece::Chunk(b)) => {
+                    if let Some(copy) = self.tee.as_mut()
+                        && copy.write_all(&b).is_err()
+                    {
+                        self.tee = None;
+                    }
+                    self.chunk = b;
+                }
                 Some(Piece::End(sha, size)) => self.end = Some((sha, size)),
                 Some(Piece::Failed(msg)) => return Err(io::Error::other(StreamFailure(msg))),
                 None => {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::{AzureConfig, GcsConfig, LocalConfig, ProviderSettings, S3Config};
+use crate::error::ConfigError;
 use crate::source::Location;
 use crate::{Provider, ProviderConfig, ProviderContext, RepoError, Source};
 
@@ -157,10 +158,9 @@ impl ProviderSet {
         let mut by_name = BTreeMap::new();
         for p in providers {
             if by_name.contains_key(&p.name) {
-                return Err(RepoError::Config(format!(
-                    "two providers are named {:?}; provider names must be unique",
-                    p.name
-                )));
+                return Err(RepoError::Config(ConfigError::DuplicateProvider {
+                    name: p.name.clone(),
+                }));
             }
             by_name.insert(p.name.clone(), p);
         }
@@ -180,15 +180,10 @@ impl ProviderSet {
     /// ```
     pub fn get(&self, name: &str) -> Result<&ProviderConfig, RepoError> {
         self.by_name.get(name).ok_or_else(|| {
-            let known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
-            RepoError::Config(format!(
-                "provider {name:?} is not defined (defined: {})",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            ))
+            RepoError::Config(ConfigError::UnknownProvider {
+                name: name.to_owned(),
+                defined: self.by_name.keys().cloned().collect(),
+            })
         })
     }
 

@@ -30,7 +30,7 @@ mod build;
 pub mod client;
 mod config;
 mod context;
-mod error;
+pub mod error;
 mod http;
 mod local;
 mod netrc;

@@ -19,6 +19,7 @@ use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::config::LocalConfig;
+use crate::error::Cause;
 use crate::resume::{self, Failure, Opened, Opener, Policy, Target};
 use crate::{ArtifactMeta, Fetched, ListedObject, Provider, ProviderContext, RepoError};
 
@@ -49,7 +50,7 @@ pub(crate) fn build(
     c: &LocalConfig,
     ctx: &ProviderContext,
 ) -> Result<Arc<LocalProvider>, RepoError> {
-    let config_err = |msg: String| RepoError::Config(format!("provider {name:?}: {msg}"));
+    let config_err = |msg: String| RepoError::provider_config(name, msg);
     let root = ctx.resolve_path(&c.path);
     if !root.is_dir() {
         return Err(config_err(format!(
@@ -87,10 +88,10 @@ impl LocalProvider {
                 None
             };
             if let Some(problem) = problem {
-                return Err(RepoError::Config(format!(
-                    "provider {:?}: invalid path {path:?}: {problem}",
-                    self.name
-                )));
+                return Err(RepoError::provider_config(
+                    &self.name,
+                    format!("invalid path {path:?}: {problem}"),
+                ));
             }
             out.push(segment);
         }
@@ -121,7 +122,10 @@ impl LocalProvider {
         Failure::Fatal(RepoError::Other {
             provider: self.name.clone(),
             path: path.to_owned(),
-            detail: format!("cannot {doing} {}: {e}", file.display()),
+            cause: Cause::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot {doing} {}: {e}", file.display()),
+            )),
         })
     }
 
@@ -274,7 +278,7 @@ impl Provider for LocalProvider {
                     Failure::Fatal(RepoError::Other {
                         provider: p.name.clone(),
                         path: prefix.to_owned(),
-                        detail,
+                        cause: Cause::Io(std::io::Error::other(detail)),
                     })
                 };
                 match walked {

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
+use crate::error::Cause;
 use crate::retry::{Class, Classify, GaveUp, Retry, RetryPolicy};
 use crate::{ArtifactMeta, Fetched, ProviderContext, RepoError, RetrySettings, Timeouts};
 
@@ -260,9 +261,7 @@ impl State {
                                 return Err(RepoError::Other {
                                     provider: self.target.provider.clone(),
                                     path: self.target.path.clone(),
-                                    detail: format!(
-                                        "received more bytes than the announced size {size}"
-                                    ),
+                                    cause: Cause::LongerThanAnnounced { size },
                                 });
                             }
                             // Progress: a later failure gets a fresh budget.
@@ -328,11 +327,7 @@ impl State {
     }
 
     fn changed(&self) -> RepoError {
-        RepoError::Other {
-            provider: self.target.provider.clone(),
-            path: self.target.path.clone(),
-            detail: "the artifact changed on the server during the download".into(),
-        }
+        changed_error(&self.target)
     }
 }
 
@@ -341,7 +336,7 @@ pub(crate) fn changed_error(target: &Target) -> RepoError {
     RepoError::Other {
         provider: target.provider.clone(),
         path: target.path.clone(),
-        detail: "the artifact changed on the server during the download".into(),
+        cause: Cause::Changed { http_412: false },
     }
 }
 

@@ -6,7 +6,15 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::error::{ConfigError, SecretProblem};
 use crate::{ProviderContext, RepoError};
+
+fn secret_err(what: &str, problem: SecretProblem) -> RepoError {
+    RepoError::Config(ConfigError::Secret {
+        what: what.to_owned(),
+        problem,
+    })
+}
 
 /// A secret given in the config in one of three ways, so that a ConfigMap
 /// need hold no secret:
@@ -57,22 +65,24 @@ impl SecretValue {
     pub fn resolve(&self, ctx: &ProviderContext, what: &str) -> Result<SecretString, RepoError> {
         match self {
             SecretValue::Inline(s) => Ok(s.clone()),
-            SecretValue::Env(name) => ctx.var(name).map(SecretString::from).ok_or_else(|| {
-                RepoError::Config(format!(
-                    "{what}: environment variable {name} is not set or empty"
-                ))
-            }),
+            SecretValue::Env(name) => ctx
+                .var(name)
+                .map(SecretString::from)
+                .ok_or_else(|| secret_err(what, SecretProblem::EnvUnset(name.clone()))),
             SecretValue::File(path) => {
                 let full = ctx.resolve_path(path);
-                let text = std::fs::read_to_string(&full).map_err(|e| {
-                    RepoError::Config(format!("{what}: cannot read {}: {e}", full.display()))
+                let text = std::fs::read_to_string(&full).map_err(|source| {
+                    secret_err(
+                        what,
+                        SecretProblem::Unreadable {
+                            path: full.clone(),
+                            source,
+                        },
+                    )
                 })?;
                 let trimmed = text.trim_end_matches(['\n', '\r']);
                 if trimmed.is_empty() {
-                    return Err(RepoError::Config(format!(
-                        "{what}: {} is empty",
-                        full.display()
-                    )));
+                    return Err(secret_err(what, SecretProblem::Empty(full)));
                 }
                 Ok(SecretString::from(trimmed.to_owned()))
             }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use crate::RepoError;
+use crate::error::{ConfigError, SourceProblem};
 
 /// Where a source's bytes live.
 ///
@@ -182,7 +183,7 @@ impl Source {
     pub fn parse(raw: &str, base_dir: &Path) -> Result<Source, RepoError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Err(RepoError::Config("source: empty artifact source".into()));
+            return Err(RepoError::Config(ConfigError::EmptySource));
         }
         // go-getter's forced getter prefix, e.g. `s3::https://...`: not supported.
         let scheme = trimmed
@@ -193,10 +194,10 @@ impl Source {
             Some("http" | "https" | "gs" | "s3" | "az" | "file") => {
                 Self::parse_url(trimmed, base_dir)
             }
-            Some(other) => Err(RepoError::Config(format!(
-                "source {}: unsupported scheme `{other}://` (use https, http, gs, s3, az, file or a path)",
-                redact_raw(trimmed)
-            ))),
+            Some(other) => Err(RepoError::source_config(
+                &redact_raw(trimmed),
+                SourceProblem::UnsupportedScheme(other.to_owned()),
+            )),
         }
     }
 
@@ -232,7 +233,7 @@ impl Source {
     fn parse_url(raw: &str, base_dir: &Path) -> Result<Source, RepoError> {
         let shown = redact_raw(raw);
         let mut url = Url::parse(raw)
-            .map_err(|e| RepoError::Config(format!("source {shown}: not a valid URL: {e}")))?;
+            .map_err(|e| RepoError::source_config(&shown, SourceProblem::InvalidUrl(e)))?;
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -258,22 +259,23 @@ impl Source {
         };
         let need_key = |k: &str| -> Result<(), RepoError> {
             if k.is_empty() || k.ends_with('/') && k.len() == 1 {
-                return Err(RepoError::Config(format!(
-                    "source {shown}: no object path after the bucket"
-                )));
+                return Err(RepoError::source_config(
+                    &shown,
+                    SourceProblem::NoObjectPath,
+                ));
             }
             Ok(())
         };
         let location = match url.scheme() {
             "http" | "https" => {
                 if host.is_empty() {
-                    return Err(RepoError::Config(format!("source {shown}: no host")));
+                    return Err(RepoError::source_config(&shown, SourceProblem::NoHost));
                 }
                 Location::Http { url: url.clone() }
             }
             "gs" | "s3" => {
                 if host.is_empty() {
-                    return Err(RepoError::Config(format!("source {shown}: no bucket")));
+                    return Err(RepoError::source_config(&shown, SourceProblem::NoBucket));
                 }
                 let k = key();
                 need_key(&k)?;
@@ -297,7 +299,7 @@ impl Source {
                 };
                 let account = (!url.username().is_empty()).then(|| host.clone());
                 if container.is_empty() {
-                    return Err(RepoError::Config(format!("source {shown}: no container")));
+                    return Err(RepoError::source_config(&shown, SourceProblem::NoContainer));
                 }
                 let k = key();
                 need_key(&k)?;
@@ -311,7 +313,7 @@ impl Source {
                 // file:///abs/path, or file://./rel as go-getter allows.
                 let path = if host.is_empty() || host == "localhost" {
                     url.to_file_path().map_err(|()| {
-                        RepoError::Config(format!("source {shown}: not a usable file path"))
+                        RepoError::source_config(&shown, SourceProblem::NotAFilePath)
                     })?
                 } else {
                     let rest = raw
@@ -424,19 +426,19 @@ fn parse_options(shown: &str, pairs: Pairs) -> Result<(SourceOptions, Pairs), Re
         match k.as_str() {
             "checksum" => {
                 let (algo, hex) = v.split_once(':').ok_or_else(|| {
-                    RepoError::Config(format!(
-                        "source {shown}: checksum must look like sha256:<64 hex digits>"
-                    ))
+                    RepoError::source_config(shown, SourceProblem::ChecksumFormat)
                 })?;
                 if !algo.eq_ignore_ascii_case("sha256") {
-                    return Err(RepoError::Config(format!(
-                        "source {shown}: checksum type `{algo}` is not supported (use sha256)"
-                    )));
+                    return Err(RepoError::source_config(
+                        shown,
+                        SourceProblem::ChecksumType(algo.to_owned()),
+                    ));
                 }
                 if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(RepoError::Config(format!(
-                        "source {shown}: checksum sha256 needs 64 hex digits, got {hex:?}"
-                    )));
+                    return Err(RepoError::source_config(
+                        shown,
+                        SourceProblem::ChecksumDigits(hex.to_owned()),
+                    ));
                 }
                 options.checksum = Some(Checksum::Sha256(hex.to_ascii_lowercase()));
             }
@@ -448,17 +450,16 @@ fn parse_options(shown: &str, pairs: Pairs) -> Result<(SourceOptions, Pairs), Re
                         ArchiveOption::Format(v.to_ascii_lowercase())
                     }
                     other => {
-                        return Err(RepoError::Config(format!(
-                            "source {shown}: archive={other} is not supported (false, true, tar.gz, tgz, tar, zip)"
-                        )));
+                        return Err(RepoError::source_config(
+                            shown,
+                            SourceProblem::Archive(other.to_owned()),
+                        ));
                     }
                 });
             }
             "filename" => {
                 if v.is_empty() || v.contains('/') || v.contains('\\') || v == "." || v == ".." {
-                    return Err(RepoError::Config(format!(
-                        "source {shown}: filename={v:?} must be a plain file name"
-                    )));
+                    return Err(RepoError::source_config(shown, SourceProblem::Filename(v)));
                 }
                 options.filename = Some(v);
             }

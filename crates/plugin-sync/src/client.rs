@@ -27,7 +27,7 @@ use url::Url;
 
 use crate::apply::{LocalPlugin, SyncState, apply, lock_plugin_dir, read_local};
 use crate::archive::{ArchiveLimits, PluginFile, read_archive};
-use crate::error::SyncError;
+use crate::error::{ConfigError, SyncError};
 use crate::fetch::{Fetched, fetch};
 
 /// The part of an Optimus client config (`optimus.yaml`) sync reads: the
@@ -71,14 +71,21 @@ impl ClientConfig {
         if src.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_saphyr::from_str::<ClientConfig>(src)
-            .map_err(|e| SyncError::Config(format!("{origin}: {e}")))
+        serde_saphyr::from_str::<ClientConfig>(src).map_err(|source| {
+            SyncError::Config(ConfigError::Yaml {
+                origin: origin.to_owned(),
+                source: Box::new(source),
+            })
+        })
     }
 
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Self, SyncError> {
-        let src = std::fs::read_to_string(path).map_err(|e| {
-            SyncError::Config(format!("cannot read config {}: {e}", path.display()))
+        let src = std::fs::read_to_string(path).map_err(|source| {
+            SyncError::Config(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })
         })?;
         Self::from_yaml(&src, &path.display().to_string())
     }
@@ -97,27 +104,28 @@ impl ClientConfig {
 pub fn plugins_url(host: &str) -> Result<Url, SyncError> {
     let host = host.trim();
     if host.is_empty() {
-        return Err(SyncError::Config(
-            "no server host: set `host:` in the client config, --host or OPTIMUS_HOST".into(),
-        ));
+        return Err(SyncError::Config(ConfigError::NoHost));
     }
     let with_scheme = if host.contains("://") {
         host.to_owned()
     } else {
         format!("http://{host}")
     };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|e| SyncError::Config(format!("bad server host {host:?}: {e}")))?;
+    let mut url = Url::parse(&with_scheme).map_err(|source| {
+        SyncError::Config(ConfigError::BadHost {
+            host: host.to_owned(),
+            source,
+        })
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(SyncError::Config(format!(
-            "bad server host {:?}: only http and https are supported",
-            redact(&url)
-        )));
+        return Err(SyncError::Config(ConfigError::Scheme {
+            host: redact(&url),
+        }));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(SyncError::Config(format!(
-            "bad server host {host:?}: no host name"
-        )));
+        return Err(SyncError::Config(ConfigError::NoHostName {
+            host: host.to_owned(),
+        }));
     }
     url.set_query(None);
     url.set_fragment(None);

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum SyncError {
     /// The client config or the host is unusable (exit code 2 in the CLI).
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(ConfigError),
     /// Reading or writing a local file failed.
     #[error("{what} {}: {source}", path.display())]
     Io {
@@ -29,12 +29,15 @@ pub enum SyncError {
         source: std::io::Error,
     },
     /// The server could not be reached or the transfer broke (after retries).
-    #[error("cannot download {url}: {detail}")]
+    #[error("cannot download {url}: {cause}{}", after_attempts(*attempts))]
     Network {
         /// The URL asked for.
         url: String,
-        /// What the HTTP client said, with the number of attempts.
-        detail: String,
+        /// What failed, typed.
+        #[source]
+        cause: NetworkError,
+        /// Attempts made (0 when the client could not be set up).
+        attempts: u32,
     },
     /// The server answered with an error status (after retries for
     /// transient ones).
@@ -135,6 +138,93 @@ pub enum SyncError {
         /// The plugin folder.
         plugin_dir: PathBuf,
     },
+}
+
+/// Why the archive could not be downloaded ([`SyncError::Network`]). The
+/// HTTP client's errors are kept without their URL (the sync URL may hold
+/// credentials).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// The HTTP client could not be set up.
+    #[error("{0}")]
+    Client(#[source] plugin_repo::RepoError),
+    /// The request failed (connection refused or reset, DNS, timeout).
+    #[error("{}", plugin_repo::error_chain(.0))]
+    Request(#[source] reqwest::Error),
+    /// The body broke off.
+    #[error(
+        "transfer broke after {received} bytes: {}",
+        plugin_repo::error_chain(source)
+    )]
+    Transfer {
+        /// Bytes received before it broke.
+        received: usize,
+        /// The client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// What is wrong with the client config or the host ([`SyncError::Config`]).
+///
+/// ```
+/// let err = plugin_sync::client::plugins_url("").unwrap_err();
+/// assert!(matches!(err, plugin_sync::SyncError::Config(plugin_sync::error::ConfigError::NoHost)));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The client config file cannot be read.
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The client config is not valid YAML of the expected shape.
+    #[error("{origin}: {source}")]
+    Yaml {
+        /// The file (or text) it came from.
+        origin: String,
+        /// The parser's error (names line and column).
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    /// No host was given.
+    #[error("no server host: set `host:` in the client config, --host or OPTIMUS_HOST")]
+    NoHost,
+    /// The host is not a URL.
+    #[error("bad server host {host:?}: {source}")]
+    BadHost {
+        /// The host as given.
+        host: String,
+        /// The URL parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// The host's scheme is not http or https.
+    #[error("bad server host {host:?}: only http and https are supported")]
+    Scheme {
+        /// The host, without credentials.
+        host: String,
+    },
+    /// The URL has no host name.
+    #[error("bad server host {host:?}: no host name")]
+    NoHostName {
+        /// The host as given.
+        host: String,
+    },
+}
+
+fn after_attempts(attempts: u32) -> String {
+    match attempts {
+        0 => String::new(),
+        1 => " (after 1 attempt)".to_owned(),
+        n => format!(" (after {n} attempts)"),
+    }
 }
 
 impl SyncError {

@@ -10,7 +10,7 @@ use plugin_repo::retry::{Class, Classify, RetryPolicy, is_transient_status, pars
 
 use crate::archive::looks_like_zip;
 use crate::client::SyncOptions;
-use crate::error::SyncError;
+use crate::error::{NetworkError, SyncError};
 
 /// What one download brought.
 pub(crate) enum Fetched {
@@ -44,15 +44,15 @@ enum Transient {
     /// The server answered with a transient status; `detail` is
     /// `" <reason>"` plus an excerpt of the body.
     Status { status: u16, detail: String },
-    /// The request or the transfer failed (the HTTP client's message).
-    Network(String),
+    /// The request or the transfer failed.
+    Network(NetworkError),
 }
 
 impl std::fmt::Display for Transient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Transient::Status { status, detail } => write!(f, "HTTP {status}{detail}"),
-            Transient::Network(why) => f.write_str(why),
+            Transient::Network(why) => write!(f, "{why}"),
         }
     }
 }
@@ -78,7 +78,8 @@ pub(crate) async fn fetch(
     }
     let client = settings.build().map_err(|e| SyncError::Network {
         url: shown.to_owned(),
-        detail: e.to_string(),
+        cause: NetworkError::Client(e),
+        attempts: 0,
     })?;
     let policy = RetryPolicy::new(
         Duration::from_millis(200),
@@ -114,9 +115,10 @@ fn last_error(shown: &str, why: Transient, attempts: u32) -> SyncError {
             status,
             detail: format!("{detail} (after {tries})"),
         },
-        Transient::Network(why) => SyncError::Network {
+        Transient::Network(cause) => SyncError::Network {
             url: shown.to_owned(),
-            detail: format!("{why} (after {tries})"),
+            cause,
+            attempts,
         },
     }
 }
@@ -135,7 +137,7 @@ async fn attempt(
     }
     let mut resp = req.send().await.map_err(|e| {
         Failure::Retry(
-            Transient::Network(plugin_repo::error_chain(&e.without_url())),
+            Transient::Network(NetworkError::Request(e.without_url())),
             None,
         )
     })?;
@@ -201,11 +203,10 @@ async fn attempt(
             Ok(None) => break,
             Err(e) => {
                 return Err(Failure::Retry(
-                    Transient::Network(format!(
-                        "transfer broke after {} bytes: {}",
-                        bytes.len(),
-                        plugin_repo::error_chain(&e.without_url())
-                    )),
+                    Transient::Network(NetworkError::Transfer {
+                        received: bytes.len(),
+                        source: e.without_url(),
+                    }),
                     None,
                 ));
             }

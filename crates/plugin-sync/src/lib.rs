@@ -22,7 +22,7 @@
 pub mod apply;
 pub mod archive;
 pub mod client;
-mod error;
+pub mod error;
 mod fetch;
 pub mod serve;
 pub mod serve_set;

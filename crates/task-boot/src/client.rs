@@ -1,15 +1,19 @@
 //! The run-input API client, with retries under one deadline. The two
-//! protocols ([`crate::grpc`], [`crate::rest`]) make one attempt each; this
-//! loop owns the deadline, the backoff and what is worth another attempt.
+//! protocols ([`crate::grpc`], [`crate::rest`]) make one attempt each and
+//! say whether a failure is worth another; the workspace's one retry runner
+//! ([`plugin_repo::retry::RetryPolicy::run`]) owns the deadline and the
+//! backoff.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use plugin_repo::retry::Backoff;
+use plugin_repo::retry::{Class, Classify, RetryPolicy, StopReason};
+use tokio::sync::Mutex;
 
 use crate::grpc::{GrpcCall, GrpcPackage};
-use crate::{BootError, Limits, RunInput, RunRequest};
+use crate::{AttemptError, BootError, Limits, RunInput, RunRequest};
 
 /// Which API of the Optimus server to call.
 ///
@@ -129,20 +133,21 @@ pub struct FetchStats {
     pub target: String,
 }
 
+/// One attempt's failure as the retry runner sees it.
 pub(crate) enum Failure {
-    /// Worth another attempt; `retry_after` from the server if it said so.
-    Transient {
-        what: String,
-        retry_after: Option<Duration>,
-    },
+    /// Worth another attempt.
+    Transient(AttemptError),
+    /// Retrying cannot change it.
     Fatal(BootError),
 }
 
-impl Failure {
-    pub(crate) fn transient(what: impl Into<String>) -> Self {
-        Self::Transient {
-            what: what.into(),
-            retry_after: None,
+impl Classify for Failure {
+    fn class(&self) -> Class {
+        match self {
+            Failure::Transient(e) => Class::Transient {
+                retry_after: e.retry_after(),
+            },
+            Failure::Fatal(_) => Class::Permanent,
         }
     }
 }
@@ -176,84 +181,86 @@ pub async fn fetch_run_input(
     opts: &FetchOptions,
 ) -> Result<(RunInput, FetchStats), BootError> {
     let started = Instant::now();
-    let mut transport = match opts.protocol {
+    let transport = Mutex::new(match opts.protocol {
         Protocol::Rest => Transport::Rest(crate::rest::client(opts)?),
         Protocol::Grpc => Transport::Grpc(Box::new(GrpcCall::new(req, opts)?)),
-    };
-    let mut backoff = Backoff::new(opts.base_delay, opts.max_delay, opts.deadline);
-    let mut attempts = 0u32;
-    // The cause of the last failed attempt: when the deadline passes during
-    // a backoff wait, the message names it rather than only the deadline.
-    let mut last_cause: Option<String> = None;
-    loop {
-        let left = backoff.remaining();
-        let outcome = if left.is_zero() {
-            Err(Failure::transient(match last_cause.take() {
-                Some(cause) => format!("{cause}; then the deadline passed"),
-                None => "the deadline passed".to_owned(),
-            }))
-        } else {
-            attempts += 1;
-            let one = async {
-                match &mut transport {
-                    Transport::Rest(c) => crate::rest::attempt(c, req, opts, left).await,
-                    Transport::Grpc(g) => g.attempt(req, opts, left).await,
+    });
+    // Attempts that reached the network, and the attempt after which the
+    // last wait started: when the deadline passes during that wait, the
+    // message names the failure before it rather than only the deadline.
+    let sent = AtomicU32::new(0);
+    let mut waited_after = 0;
+    let outcome = RetryPolicy::new(opts.base_delay, opts.max_delay, opts.deadline)
+        .run(
+            |attempt| {
+                let (transport, sent) = (&transport, &sent);
+                async move {
+                    let left = attempt.remaining;
+                    if left.is_zero() {
+                        return Err(Failure::Transient(AttemptError::DeadlinePassed));
+                    }
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    let mut transport = transport.lock().await;
+                    let one = async {
+                        match &mut *transport {
+                            Transport::Rest(c) => crate::rest::attempt(c, req, opts, left).await,
+                            Transport::Grpc(g) => g.attempt(req, opts, left).await,
+                        }
+                    };
+                    if let Ok(r) = tokio::time::timeout(left, one).await {
+                        r
+                    } else {
+                        if let Transport::Grpc(g) = &mut *transport {
+                            g.reset_connection();
+                        }
+                        Err(Failure::Transient(AttemptError::NoReply { left }))
+                    }
                 }
-            };
-            if let Ok(r) = tokio::time::timeout(left, one).await {
-                r
-            } else {
-                if let Transport::Grpc(g) = &mut transport {
-                    g.reset_connection();
+            },
+            |failure, attempt, wait| {
+                if let Failure::Transient(e) = failure {
+                    tracing::warn!(
+                        attempt,
+                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        error = %e,
+                        "run-input request failed; retrying"
+                    );
                 }
-                Err(Failure::transient(no_reply_within(left)))
-            }
-        };
-        match outcome {
-            Ok((input, reply_bytes)) => {
-                return Ok((
-                    input,
-                    FetchStats {
-                        attempts,
-                        elapsed: started.elapsed(),
-                        reply_bytes,
-                        target: transport.target(req),
-                    },
-                ));
-            }
-            Err(Failure::Fatal(e)) => return Err(e),
-            Err(Failure::Transient { what, retry_after }) => {
-                let give_up = |last: String| BootError::GaveUp {
+                waited_after = attempt;
+            },
+        )
+        .await;
+    let transport = transport.into_inner();
+    let attempts = sent.into_inner();
+    match outcome {
+        Ok((input, reply_bytes)) => Ok((
+            input,
+            FetchStats {
+                attempts,
+                elapsed: started.elapsed(),
+                reply_bytes,
+                target: transport.target(req),
+            },
+        )),
+        Err(gave_up) => {
+            let during_wait =
+                gave_up.reason == StopReason::Deadline && waited_after == gave_up.attempts;
+            match gave_up.last {
+                Failure::Fatal(e) => Err(e),
+                Failure::Transient(last) => Err(BootError::GaveUp {
                     target: transport.target(req),
                     attempts,
                     elapsed: started.elapsed(),
                     deadline: opts.deadline,
-                    last,
-                };
-                if backoff.remaining().is_zero() {
-                    return Err(give_up(what));
-                }
-                let Some(wait) = backoff.next_delay(retry_after) else {
-                    return Err(give_up(what));
-                };
-                tracing::warn!(
-                    attempt = attempts,
-                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                    error = %what,
-                    "run-input request failed; retrying"
-                );
-                last_cause = Some(what);
-                tokio::time::sleep(wait).await;
+                    last: if during_wait {
+                        AttemptError::DeadlinePassedAfter(Box::new(last))
+                    } else {
+                        last
+                    },
+                }),
             }
         }
     }
-}
-
-pub(crate) fn no_reply_within(left: Duration) -> String {
-    format!(
-        "no complete reply within the {:.1}s left",
-        left.as_secs_f64()
-    )
 }
 
 /// A server's text for a message: control characters escaped, cut to 500

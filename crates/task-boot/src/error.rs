@@ -60,8 +60,9 @@ pub enum BootError {
         elapsed: Duration,
         /// The overall deadline.
         deadline: Duration,
-        /// The last failure.
-        last: String,
+        /// The last failure, typed.
+        #[source]
+        last: AttemptError,
     },
     /// The server's reply is not the run-input message, or is too big.
     #[error("the Optimus server sent a bad reply from {target}: {problem}")]
@@ -192,6 +193,88 @@ pub enum BootError {
         /// The job dir.
         job_dir: PathBuf,
     },
+}
+
+/// Why one run-input attempt failed in a way another attempt may fix: the
+/// `last` of [`BootError::GaveUp`]. Displays as the log line and the error
+/// message name it; never holds a reply body or a secret.
+///
+/// ```
+/// use std::time::Duration;
+/// use task_boot::AttemptError;
+///
+/// let e = AttemptError::Status { status: 503, message: "overloaded".into(), retry_after: None };
+/// assert_eq!(e.to_string(), "HTTP 503: overloaded");
+/// let late = AttemptError::DeadlinePassedAfter(Box::new(e));
+/// assert_eq!(late.to_string(), "HTTP 503: overloaded; then the deadline passed");
+/// assert_eq!(
+///     AttemptError::NoReply { left: Duration::from_millis(1500) }.to_string(),
+///     "no complete reply within the 1.5s left"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttemptError {
+    /// No complete reply within the time left before the deadline.
+    #[error("no complete reply within the {:.1}s left", left.as_secs_f64())]
+    NoReply {
+        /// The time the attempt had.
+        left: Duration,
+    },
+    /// The deadline had passed before the first attempt could start.
+    #[error("the deadline passed")]
+    DeadlinePassed,
+    /// The deadline passed during the wait after this failure.
+    #[error("{0}; then the deadline passed")]
+    DeadlinePassedAfter(#[source] Box<AttemptError>),
+    /// The REST gateway answered 408, 425, 429 or 5xx.
+    #[error("HTTP {status}: {message}")]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's message (from its error body), made printable.
+        message: String,
+        /// The server's `Retry-After`, if it gave one.
+        retry_after: Option<Duration>,
+    },
+    /// The REST request could not be sent (connection refused or reset,
+    /// DNS, ...).
+    #[error("{}", plugin_repo::error_chain(.0))]
+    Request(#[source] reqwest::Error),
+    /// The REST reply broke off while its body was read.
+    #[error("reading the reply: {}", plugin_repo::error_chain(.0))]
+    Body(#[source] reqwest::Error),
+    /// A gRPC status worth retrying (UNAVAILABLE, DEADLINE_EXCEEDED,
+    /// RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN), or one the
+    /// transport made for a broken connection.
+    #[error("{}: {message}", crate::grpc::code_name(*code))]
+    Grpc {
+        /// The status code.
+        code: tonic::Code,
+        /// The status message, made printable (`(no message)` if empty).
+        message: String,
+    },
+    /// The gRPC connection could not be made (refused, DNS, timeout, ...).
+    #[error("{}", plugin_repo::error_chain(.0))]
+    Connect(#[source] tonic::transport::Error),
+}
+
+impl AttemptError {
+    /// The server's requested wait before the next attempt, if any.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = task_boot::AttemptError::Status {
+    ///     status: 429, message: "slow down".into(), retry_after: Some(Duration::from_secs(2)),
+    /// };
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AttemptError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 /// What is wrong with a run-input reply ([`BootError::BadReply`]). Never

@@ -13,7 +13,7 @@ use tonic::{Code, Status};
 
 use crate::client::{Failure, printable};
 use crate::proto::{JobRunInputRequest, JobRunInputResponse};
-use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
+use crate::{AttemptError, BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
 /// The proto package of the server's `JobRunService`: each fork of Optimus
 /// renamed it, keeping the messages and field numbers.
@@ -238,7 +238,10 @@ impl GrpcCall {
                     source: Box::new(status.clone()),
                 }));
             }
-            return Verdict::Fail(Failure::transient(format!("{}: {text}", code_name(code))));
+            return Verdict::Fail(Failure::Transient(AttemptError::Grpc {
+                code,
+                message: text,
+            }));
         }
         // Made by tonic's decoder from the length prefix, before the body
         // is read: the reply is too big.
@@ -294,9 +297,10 @@ impl GrpcCall {
             | Code::ResourceExhausted
             | Code::Aborted
             | Code::Internal
-            | Code::Unknown => {
-                Verdict::Fail(Failure::transient(format!("{}: {text}", code_name(code))))
-            }
+            | Code::Unknown => Verdict::Fail(Failure::Transient(AttemptError::Grpc {
+                code,
+                message: text,
+            })),
             _ => Verdict::Fail(Failure::Fatal(BootError::Refused {
                 target: self.target(),
                 status: code_name(code).to_owned(),
@@ -314,7 +318,7 @@ impl GrpcCall {
                 reason,
                 source: Box::new(e),
             }),
-            None => Failure::transient(plugin_repo::error_chain(&e)),
+            None => Failure::Transient(AttemptError::Connect(e)),
         }
     }
 }

@@ -58,7 +58,7 @@ pub use assets::{AssetObject, AssetSource, collect_assets};
 pub use boot::{Report, Settings, boot, ms};
 pub use client::{FetchOptions, FetchStats, Protocol, fetch_run_input};
 pub use envfile::{is_valid_key, parse_env_file, render_env_file};
-pub use error::{BootError, ReplyProblem};
+pub use error::{AttemptError, BootError, ReplyProblem};
 pub use grpc::GrpcPackage;
 pub use input::{RunInput, SecretMap};
 pub use launcher::{install_launcher, load_env_files};

@@ -5,8 +5,8 @@ use std::time::Duration;
 use plugin_repo::client::{ClientSettings, Redirects};
 use plugin_repo::retry::{is_transient_status, parse_retry_after};
 
-use crate::client::{Failure, no_reply_within, printable};
-use crate::{BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
+use crate::client::{Failure, printable};
+use crate::{AttemptError, BootError, FetchOptions, ReplyProblem, RunInput, RunRequest};
 
 /// The REST client, from plugin-repo's one client setup: no redirects
 /// followed (a redirect is a refusal), the process's proxies, the extra CA
@@ -35,10 +35,7 @@ pub(crate) async fn attempt(
     opts: &FetchOptions,
     left: Duration,
 ) -> Result<(RunInput, u64), Failure> {
-    let transient = |what: String| Failure::Transient {
-        what,
-        retry_after: None,
-    };
+    let no_reply = || Failure::Transient(AttemptError::NoReply { left });
     let mut resp = client
         .post(req.url())
         .json(&req.body())
@@ -52,9 +49,9 @@ pub(crate) async fn attempt(
                     message: plugin_repo::error_chain(&e),
                 })
             } else if e.is_timeout() {
-                transient(no_reply_within(left))
+                no_reply()
             } else {
-                transient(plugin_repo::error_chain(&e))
+                Failure::Transient(AttemptError::Request(e))
             }
         })?;
     let status = resp.status();
@@ -69,10 +66,11 @@ pub(crate) async fn attempt(
             .unwrap_or_default();
         let message = server_message(&body);
         if is_transient_status(status.as_u16()) {
-            return Err(Failure::Transient {
-                what: format!("HTTP {}: {message}", status.as_u16()),
+            return Err(Failure::Transient(AttemptError::Status {
+                status: status.as_u16(),
+                message,
                 retry_after,
-            });
+            }));
         }
         return Err(Failure::Fatal(BootError::Refused {
             target: req.url().to_owned(),
@@ -89,13 +87,8 @@ pub(crate) async fn attempt(
     let body = match read_limited(&mut resp, opts.max_reply_bytes, false).await {
         Ok(b) => b,
         Err(ReadError::TooBig) => return Err(Failure::Fatal(too_big(req, opts))),
-        Err(ReadError::Net(e)) if e.is_timeout() => return Err(transient(no_reply_within(left))),
-        Err(ReadError::Net(e)) => {
-            return Err(transient(format!(
-                "reading the reply: {}",
-                plugin_repo::error_chain(&e)
-            )));
-        }
+        Err(ReadError::Net(e)) if e.is_timeout() => return Err(no_reply()),
+        Err(ReadError::Net(e)) => return Err(Failure::Transient(AttemptError::Body(e))),
     };
     let input: RunInput = serde_json::from_slice(&body).map_err(|e| {
         Failure::Fatal(BootError::BadReply {

@@ -111,8 +111,8 @@ fn a_modified_byte_is_repaired_and_the_plan_says_why() {
     assert_eq!(std::fs::read(&file).unwrap(), good);
     assert_eq!(
         server.gets(),
-        4,
-        "only the drifted artifact is fetched again"
+        3,
+        "the drifted artifact is unpacked from the cache, not fetched again"
     );
     verify_clean(&p);
 }
@@ -128,7 +128,7 @@ fn a_deleted_file_is_repaired_with_its_mode() {
         .expect("regex"));
     let mode = std::fs::metadata(&bin_file).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o755);
-    assert_eq!(server.gets(), 4);
+    assert_eq!(server.gets(), 3, "reused from the cache");
     verify_clean(&p);
 }
 
@@ -231,4 +231,100 @@ fn missing_receipts_mean_state_unknown() {
             "has no receipts (.optimus-receipts.json); state unknown",
         ));
     verify_clean(&p);
+}
+
+/// The artifact cache beside the plugin folder.
+fn cache_dir(p: &Project) -> std::path::PathBuf {
+    let dir = p.plugin_dir();
+    let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+    dir.parent().unwrap().join(format!(".{name}.cache/sha256"))
+}
+
+fn artifact_sha(p: &Project, source_end: &str) -> String {
+    receipts(p)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["source"].as_str().unwrap().ends_with(source_end))
+        .unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn cached(p: &Project) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(cache_dir(p))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_drifted_artifact_is_reinstalled_from_the_cache_without_a_download() {
+    let (server, p) = installed();
+    let mut want: Vec<String> = ["bq2bq.tar.gz", "neo.zip", "x.tgz"]
+        .iter()
+        .map(|s| artifact_sha(&p, s))
+        .collect();
+    want.sort();
+    assert_eq!(
+        cached(&p),
+        want,
+        "the first install keeps each artifact once"
+    );
+    // An entry of no current artifact goes at the next install that fetches.
+    std::fs::write(cache_dir(&p).join("0".repeat(64)), b"stale").unwrap();
+
+    let tar_file = p.plugin_dir().join("optimus-plugin-bq2bq.yaml");
+    let zip_file = p.plugin_dir().join("optimus-plugin-neo.yaml");
+    let (tar_good, zip_good) = (
+        std::fs::read(&tar_file).unwrap(),
+        std::fs::read(&zip_file).unwrap(),
+    );
+    std::fs::write(&tar_file, b"name: damaged\n").unwrap();
+    std::fs::remove_file(&zip_file).unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains(
+            "0 added, 2 updated, 0 removed, 1 unchanged",
+        ))
+        .stderr(predicate::str::contains("from the cache instead of downloading").count(2));
+    assert_eq!(server.gets(), 3, "nothing is downloaded");
+    assert_eq!(std::fs::read(&tar_file).unwrap(), tar_good);
+    assert_eq!(std::fs::read(&zip_file).unwrap(), zip_good);
+    assert_eq!(cached(&p), want, "the stale entry is gone");
+    verify_clean(&p);
+}
+
+#[test]
+fn a_corrupted_cache_entry_is_downloaded_again_with_a_warning() {
+    let (server, p) = installed();
+    let sha = artifact_sha(&p, "neo.zip");
+    let entry = cache_dir(&p).join(&sha);
+    let mut bytes = std::fs::read(&entry).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&entry, &bytes).unwrap();
+    let file = p.plugin_dir().join("optimus-plugin-neo.yaml");
+    let good = std::fs::read(&file).unwrap();
+    std::fs::write(&file, b"name: damaged\n").unwrap();
+
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains(
+            "0 added, 1 updated, 0 removed, 2 unchanged",
+        ))
+        .stderr(
+            predicate::str::contains("the cached artifact does not match its sha256")
+                .and(predicate::str::contains("from the cache instead").not()),
+        );
+    assert_eq!(server.gets(), 4, "the artifact is downloaded again");
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    // The new download put a good copy back.
+    let again = std::fs::read(&entry).unwrap();
+    assert_ne!(again, bytes);
+    verify_clean(&p);
+    let file_size = std::fs::metadata(&entry).unwrap().len();
+    assert_eq!(file_size, again.len() as u64);
 }

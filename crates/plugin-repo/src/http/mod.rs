@@ -17,6 +17,7 @@ use response::{content_length, content_range, describe, meta_from};
 
 use crate::client::{ClientSettings, Proxies, Redirects};
 use crate::config::HttpConfig;
+use crate::error::{AuthSent, Cause};
 use crate::netrc::Netrc;
 use crate::resume::{self, Failure, Opened, Opener, Policy, Target};
 use crate::retry::{is_transient_status, parse_retry_after};
@@ -65,7 +66,7 @@ impl fmt::Debug for HttpProvider {
 }
 
 fn config_err(name: &str, msg: impl fmt::Display) -> RepoError {
-    RepoError::Config(format!("provider {name:?}: {msg}"))
+    RepoError::provider_config(name, msg)
 }
 
 fn sensitive(v: &SecretString, name: &str, what: &str) -> Result<HeaderValue, RepoError> {
@@ -295,16 +296,16 @@ impl HttpProvider {
             return Ok(self.base.clone());
         }
         if trimmed.split('/').any(|s| s == ".." || s == ".") {
-            return Err(RepoError::Config(format!(
-                "provider {:?}: path {path:?} must not contain `.` or `..` segments",
-                self.name
-            )));
+            return Err(config_err(
+                &self.name,
+                format!("path {path:?} must not contain `.` or `..` segments"),
+            ));
         }
         let mut url = self.base.clone();
         {
-            let mut segs = url.path_segments_mut().map_err(|()| {
-                RepoError::Config(format!("provider {:?}: url cannot have paths", self.name))
-            })?;
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| config_err(&self.name, "url cannot have paths"))?;
             segs.pop_if_empty();
             segs.extend(trimmed.split('/'));
         }
@@ -381,14 +382,15 @@ impl HttpProvider {
                     return Ok(resp);
                 };
                 url = url.join(loc).map_err(|_| {
-                    Failure::Fatal(
-                        self.other(path, format!("HTTP {status}: invalid redirect location")),
-                    )
+                    Failure::Fatal(self.other(
+                        path,
+                        Cause::BadRedirect {
+                            status: status.as_u16(),
+                        },
+                    ))
                 })?;
                 if !matches!(url.scheme(), "http" | "https") {
-                    return Err(Failure::Fatal(
-                        self.other(path, "redirect to a non-http URL"),
-                    ));
+                    return Err(Failure::Fatal(self.other(path, Cause::NonHttpRedirect)));
                 }
                 continue;
             }
@@ -396,15 +398,15 @@ impl HttpProvider {
         }
         Err(Failure::Fatal(self.other(
             path,
-            format!("more than {MAX_REDIRECTS} redirects"),
+            Cause::TooManyRedirects { max: MAX_REDIRECTS },
         )))
     }
 
-    fn other(&self, path: &str, detail: impl Into<String>) -> RepoError {
+    fn other(&self, path: &str, cause: Cause) -> RepoError {
         RepoError::Other {
             provider: self.name.clone(),
             path: path.to_owned(),
-            detail: detail.into(),
+            cause,
         }
     }
 
@@ -422,19 +424,16 @@ impl HttpProvider {
             401 | 403 => Failure::Fatal(RepoError::Denied {
                 provider: self.name.clone(),
                 path: path.to_owned(),
-                detail: format!(
-                    "HTTP {code} {reason}{}",
-                    if self.creds.is_empty() && self.netrc.is_none() {
-                        "; no credentials configured"
+                cause: Cause::Status {
+                    status: code,
+                    credentials: Some(if self.creds.is_empty() && self.netrc.is_none() {
+                        AuthSent::None
                     } else {
-                        "; credentials refused"
-                    }
-                ),
+                        AuthSent::Refused
+                    }),
+                },
             }),
-            412 => Failure::Fatal(self.other(
-                path,
-                "the artifact changed on the server during the download (HTTP 412)",
-            )),
+            412 => Failure::Fatal(self.other(path, Cause::Changed { http_412: true })),
             c if is_transient_status(c) => Failure::Transient {
                 msg: format!("HTTP {code} {reason}"),
                 retry_after: resp
@@ -443,7 +442,13 @@ impl HttpProvider {
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_retry_after),
             },
-            _ => Failure::Fatal(self.other(path, format!("HTTP {code} {reason}"))),
+            _ => Failure::Fatal(self.other(
+                path,
+                Cause::Status {
+                    status: code,
+                    credentials: None,
+                },
+            )),
         }
     }
 }

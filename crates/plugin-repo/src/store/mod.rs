@@ -26,6 +26,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as StorePath;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
+use crate::error::{Cause, StoreError};
 use crate::resume::{self, Failure, Opened, Opener, Policy, Target};
 use crate::{ArtifactMeta, Fetched, ListedObject, Provider, RepoError};
 
@@ -64,10 +65,7 @@ impl StoreProvider {
             format!("{}/{p}", self.prefix)
         };
         StorePath::parse(&full).map_err(|e| {
-            RepoError::Config(format!(
-                "provider {:?}: invalid path {path:?}: {e}",
-                self.name
-            ))
+            RepoError::provider_config(&self.name, format!("invalid path {path:?}: {e}"))
         })
     }
 
@@ -78,8 +76,13 @@ impl StoreProvider {
         }
     }
 
-    fn failure(&self, path: &str, e: &object_store::Error) -> Failure {
+    fn failure(&self, path: &str, e: object_store::Error) -> Failure {
         use object_store::Error as E;
+        let store = |refused_by, status, e| Cause::Store {
+            refused_by,
+            status,
+            source: StoreError::new(e),
+        };
         match e {
             E::NotFound { .. } => Failure::Fatal(RepoError::NotFound {
                 provider: self.name.clone(),
@@ -87,18 +90,15 @@ impl StoreProvider {
                 status: String::new(),
             }),
             E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+                let status = status_of(&e);
                 Failure::Fatal(RepoError::Denied {
                     provider: self.name.clone(),
                     path: path.to_owned(),
-                    detail: format!(
-                        "{} refused the request: {}",
-                        self.kind,
-                        status_of(e).unwrap_or_else(|| "permission denied".into())
-                    ),
+                    cause: store(Some(self.kind), status, e),
                 })
             }
             E::Precondition { .. } => Failure::Fatal(resume::changed_error(&self.target(path))),
-            E::Generic { source, .. } => {
+            E::Generic { ref source, .. } => {
                 let status = retry_status(source.as_ref());
                 match status {
                     Some(404) => Failure::Fatal(RepoError::NotFound {
@@ -109,27 +109,27 @@ impl StoreProvider {
                     Some(c @ (401 | 403)) => Failure::Fatal(RepoError::Denied {
                         provider: self.name.clone(),
                         path: path.to_owned(),
-                        detail: format!("HTTP {c}"),
+                        cause: store(None, Some(c), e),
                     }),
                     Some(c) if !crate::retry::is_transient_status(c) => {
                         Failure::Fatal(RepoError::Other {
                             provider: self.name.clone(),
                             path: path.to_owned(),
-                            detail: format!("HTTP {c}"),
+                            cause: store(None, Some(c), e),
                         })
                     }
-                    _ if self.network => Failure::transient(short_error(e)),
+                    _ if self.network => Failure::transient(short_error(&e)),
                     _ => Failure::Fatal(RepoError::Other {
                         provider: self.name.clone(),
                         path: path.to_owned(),
-                        detail: short_error(e),
+                        cause: store(None, None, e),
                     }),
                 }
             }
             _ => Failure::Fatal(RepoError::Other {
                 provider: self.name.clone(),
                 path: path.to_owned(),
-                detail: short_error(e),
+                cause: store(None, None, e),
             }),
         }
     }
@@ -152,15 +152,13 @@ fn retry_status(source: &(dyn std::error::Error + 'static)) -> Option<u16> {
     None
 }
 
-fn status_of(e: &object_store::Error) -> Option<String> {
+fn status_of(e: &object_store::Error) -> Option<u16> {
     use std::error::Error as _;
-    e.source()
-        .and_then(retry_status)
-        .map(|c| format!("HTTP {c}"))
+    e.source().and_then(retry_status)
 }
 
 /// An object_store error without request URLs (they may carry a SAS query).
-fn short_error(e: &object_store::Error) -> String {
+pub(crate) fn short_error(e: &object_store::Error) -> String {
     use std::error::Error as _;
     let mut parts = vec![strip_urls(&e.to_string())];
     let mut src = e.source();
@@ -223,7 +221,7 @@ impl Opener for StoreOpener {
             .store
             .get_opts(&self.key, opts)
             .await
-            .map_err(|e| p.failure(&self.path, &e))?;
+            .map_err(|e| p.failure(&self.path, e))?;
         if res.range.start != offset {
             return Err(Failure::transient("store answered with a different range"));
         }
@@ -231,7 +229,7 @@ impl Opener for StoreOpener {
         let path = self.path.clone();
         let body = res
             .into_stream()
-            .map(move |r| r.map_err(|e| p.failure(&path, &e)))
+            .map(move |r| r.map_err(|e| p.failure(&path, e)))
             .boxed();
         Ok(Opened {
             meta,
@@ -254,7 +252,7 @@ impl Provider for StoreProvider {
                 .head(&key)
                 .await
                 .map(|m| meta_of(&m))
-                .map_err(|e| self.failure(path, &e))
+                .map_err(|e| self.failure(path, e))
         })
         .await
     }
@@ -287,7 +285,7 @@ impl Provider for StoreProvider {
                     .list(key.as_ref())
                     .try_collect::<Vec<_>>()
                     .await
-                    .map_err(|e| self.failure(prefix, &e))
+                    .map_err(|e| self.failure(prefix, e))
             })
             .await?;
         let mut out: Vec<ListedObject> = objects

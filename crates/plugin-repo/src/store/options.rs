@@ -13,7 +13,7 @@ use crate::resume::Policy;
 use crate::{ProviderContext, RepoError};
 
 pub(crate) fn config_err(name: &str, msg: impl fmt::Display) -> RepoError {
-    RepoError::Config(format!("provider {name:?}: {msg}"))
+    RepoError::provider_config(name, msg)
 }
 
 #[cfg(any(feature = "gcs", feature = "s3", feature = "azure"))]

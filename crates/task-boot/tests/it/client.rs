@@ -159,8 +159,9 @@ async fn a_reply_slower_than_the_deadline_gives_up_at_the_deadline() {
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
-#[tokio::test]
-async fn no_sleep_after_the_last_attempt() {
+/// A server whose first answer is a 503 asking for 30 s, and options
+/// whose 3 s deadline cannot wait that long.
+fn unavailable_for_longer_than_the_deadline() -> (RunInputServer, task_boot::FetchOptions) {
     let srv = RunInputServer::start(reply());
     srv.push_fault(Fault::Status {
         status: 503,
@@ -169,6 +170,12 @@ async fn no_sleep_after_the_last_attempt() {
     });
     let mut o = opts(Duration::from_secs(3));
     o.max_delay = Duration::from_mins(1);
+    (srv, o)
+}
+
+#[tokio::test]
+async fn no_sleep_after_the_last_attempt() {
+    let (srv, o) = unavailable_for_longer_than_the_deadline();
     let t = Instant::now();
     let err = fetch_run_input(&request(&srv.host()), &o)
         .await
@@ -264,4 +271,27 @@ async fn nothing_listening_gives_up_naming_the_cause() {
     let msg = err.to_string();
     assert!(matches!(err, BootError::GaveUp { .. }), "{msg}");
     assert!(msg.to_lowercase().contains("connect"), "{msg}");
+}
+
+#[tokio::test]
+async fn the_last_failure_is_typed() {
+    let (srv, o) = unavailable_for_longer_than_the_deadline();
+    let err = fetch_run_input(&request(&srv.host()), &o)
+        .await
+        .unwrap_err();
+    let BootError::GaveUp { last, attempts, .. } = &err else {
+        panic!("not GaveUp: {err}");
+    };
+    assert_eq!(*attempts, 1);
+    assert!(
+        matches!(
+            last,
+            task_boot::AttemptError::Status { status: 503, retry_after: Some(d), .. }
+                if *d == Duration::from_secs(30)
+        ),
+        "{last:?}"
+    );
+    // The typed cause is the error's source, for callers that walk the chain.
+    let source = std::error::Error::source(&err).expect("a source");
+    assert_eq!(source.to_string(), "HTTP 503: unavailable");
 }
