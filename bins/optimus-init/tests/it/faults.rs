@@ -29,7 +29,7 @@ fn big_reply() -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
 async fn a_5_mib_reply_into_a_1_mib_job_dir_fails_before_writing() {
-    let srv = RunInputServer::start(big_reply()).await;
+    let srv = RunInputServer::start(big_reply());
     let vol = Tmpfs::new("1m");
     let free = vol.free();
     let term = vol.outside.path().join("termination-log");
@@ -49,8 +49,7 @@ async fn a_5_mib_reply_into_a_1_mib_job_dir_fails_before_writing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root and a private mount namespace: scripts/test.d/25-faults.sh"]
 async fn a_read_only_job_dir_names_the_path_and_writes_nothing() {
-    let srv =
-        RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}})).await;
+    let srv = RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}}));
     let vol = Tmpfs::new("1m");
     vol.read_only();
     let out = run(init(&srv, &vol.mnt)).await;

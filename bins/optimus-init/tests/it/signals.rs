@@ -14,8 +14,7 @@ use serde_json::json;
 async fn a_signal_while_the_reply_is_awaited_stops_the_step_and_writes_nothing() {
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
         let srv =
-            RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}}))
-                .await;
+            RunInputServer::start(json!({"envs": {"A": "1"}, "files": {"q.sql": "select 1"}}));
         // The server holds the request far longer than the test waits.
         srv.push_fault(Fault::Slow(Duration::from_mins(1)));
         let volume = tempfile::tempdir().unwrap();
