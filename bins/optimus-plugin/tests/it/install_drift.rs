@@ -288,7 +288,7 @@ fn a_drifted_artifact_is_reinstalled_from_the_cache_without_a_download() {
     install(&p)
         .success()
         .stdout(predicate::str::contains(
-            "0 added, 2 updated, 0 removed, 1 unchanged",
+            "Plan: 0 to add, 2 to change, 0 to remove; 1 unchanged.",
         ))
         .stderr(predicate::str::contains("from the cache instead of downloading").count(2));
     assert_eq!(server.gets(), 3, "nothing is downloaded");
@@ -313,7 +313,7 @@ fn a_corrupted_cache_entry_is_downloaded_again_with_a_warning() {
     install(&p)
         .success()
         .stdout(predicate::str::contains(
-            "0 added, 1 updated, 0 removed, 2 unchanged",
+            "Plan: 0 to add, 1 to change, 0 to remove; 2 unchanged.",
         ))
         .stderr(
             predicate::str::contains("the cached artifact does not match its sha256")
