@@ -107,7 +107,7 @@ impl RepoError {
     /// ```
     /// let e = plugin_repo::RepoError::NotFound { provider: "dev".into(), path: "a.tgz".into(), status: String::new() };
     /// assert!(e.is_not_found());
-    /// assert!(!plugin_repo::RepoError::Config("bad".into()).is_not_found());
+    /// assert!(!plugin_repo::RepoError::Unsupported { provider: "web".into(), operation: "list", kind: "http" }.is_not_found());
     /// ```
     pub fn is_not_found(&self) -> bool {
         matches!(self, RepoError::NotFound { .. })
