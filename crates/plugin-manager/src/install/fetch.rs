@@ -1,7 +1,7 @@
 //! The fetch step: unchanged artifacts hard-linked from the current set,
 //! changed ones downloaded, verified and unpacked into the staging folder,
 //! `jobs` at a time. An artifact installed again because its files drifted
-//! is unpacked from the artifact cache ([`cache`]) when its bytes are there
+//! is unpacked from the artifact cache (the `cache` module) when its bytes are there
 //! and still hash right.
 
 mod cache;
