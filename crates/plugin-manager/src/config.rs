@@ -257,6 +257,14 @@ impl ManagerConfig {
     }
 
     /// The lock file path beside the config.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::{ManagerConfig, LOCK_FILE_NAME};
+    /// let cfg = ManagerConfig::from_str("server: {}\n", "/etc/optimus/optimus.yaml".as_ref()).unwrap();
+    /// assert_eq!(cfg.lock_path(), std::path::Path::new("/etc/optimus").join(LOCK_FILE_NAME));
+    /// ```
     pub fn lock_path(&self) -> PathBuf {
         self.base_dir.join(LOCK_FILE_NAME)
     }

@@ -5,6 +5,15 @@ use std::path::PathBuf;
 /// Everything that can go wrong reading the config, planning, fetching,
 /// extracting or publishing. Messages name the file, artifact or entry at
 /// fault and never contain a secret.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::{Error, LockFile};
+/// let err = LockFile::from_str("version: 3\n", "x.lock").unwrap_err();
+/// assert!(matches!(err, Error::Config(_)));
+/// assert_eq!(err.to_string(), "x.lock: lock file version 3 is not supported (expected 1)");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -132,6 +141,17 @@ pub enum Error {
 impl Error {
     /// True when the error is the user's config (exit code 2 in the CLI),
     /// false when the work itself failed (exit code 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::ManagerConfig;
+    /// let err = ManagerConfig::from_str("plugins:\n  nope: 1\n", "c.yaml".as_ref()).unwrap_err();
+    /// assert!(err.is_config());
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let err = plugin_manager::verify(dir.path()).unwrap_err();
+    /// assert!(!err.is_config(), "{err}");
+    /// ```
     pub fn is_config(&self) -> bool {
         matches!(
             self,

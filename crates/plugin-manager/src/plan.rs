@@ -57,6 +57,18 @@ pub struct PlanItem {
 }
 
 /// The whole plan, config order, removals last.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::{Action, Plan, PlanItem};
+/// let item = |source: &str, action| PlanItem { source: source.into(), action, reason: String::new() };
+/// let plan = Plan { items: vec![item("dist:a.tar.gz", Action::Unchanged), item("dist:b.zip", Action::Add)] };
+/// assert!(!plan.is_noop());
+/// assert_eq!(plan.count(Action::Add), 1);
+/// assert_eq!(Action::Unchanged.as_str(), "unchanged");
+/// assert!(Plan::default().is_noop());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// One item per artifact.

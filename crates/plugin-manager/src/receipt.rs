@@ -129,6 +129,17 @@ impl Receipts {
     /// Reads the receipts of the set at `plugin_dir`; `Ok(None)` when the
     /// folder or the file does not exist. A file that does not parse, or
     /// is of another format version, is an error naming it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::{Receipts, RECEIPTS_FILE};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// assert!(Receipts::read(dir.path()).unwrap().is_none());
+    /// std::fs::write(dir.path().join(RECEIPTS_FILE), "{").unwrap();
+    /// let err = Receipts::read(dir.path()).unwrap_err();
+    /// assert!(err.to_string().contains("unreadable receipts"), "{err}");
+    /// ```
     pub fn read(plugin_dir: &Path) -> Result<Option<Receipts>> {
         let path = plugin_dir.join(RECEIPTS_FILE);
         let text = match std::fs::read_to_string(&path) {

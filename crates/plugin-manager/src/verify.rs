@@ -37,6 +37,14 @@ impl VerifyReport {
 /// Re-hashes every installed file of `plugin_dir` against its receipts,
 /// or, in a folder that `sync` manages (no receipts, a sync state), every
 /// synced YAML plugin against that state.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let err = plugin_manager::verify(dir.path()).unwrap_err();
+/// assert!(err.to_string().contains("has no receipts"), "{err}");
+/// ```
 pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
     let Some(receipts) = Receipts::read(plugin_dir)? else {
         return match SyncState::read(plugin_dir)? {

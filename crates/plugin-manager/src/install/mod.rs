@@ -78,6 +78,15 @@ impl Reporter for Silent {
 }
 
 /// Knobs of an install.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::InstallOptions;
+/// let opts = InstallOptions { jobs: 1, dry_run: true, ..InstallOptions::default() };
+/// assert!(opts.dry_run && opts.sync && !opts.locked);
+/// assert!(!opts.cancel.is_cancelled());
+/// ```
 #[derive(Debug, Clone)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct InstallOptions {
@@ -132,6 +141,18 @@ pub struct InstallReport {
 
 /// The plugin folder for a config: `--plugin-dir`, else the config's
 /// `plugin_dir`, else `.plugins` (relative to the current directory).
+///
+/// # Examples
+///
+/// ```
+/// use std::path::Path;
+/// use plugin_manager::{plugin_dir_for, ManagerConfig};
+/// let cfg = ManagerConfig::from_str("plugins:\n  plugin_dir: /app/plugins\n", "c.yaml".as_ref()).unwrap();
+/// assert_eq!(plugin_dir_for(&cfg, None), Path::new("/app/plugins"));
+/// assert_eq!(plugin_dir_for(&cfg, Some("/tmp/p".as_ref())), Path::new("/tmp/p"));
+/// let bare = ManagerConfig::from_str("server: {}\n", "c.yaml".as_ref()).unwrap();
+/// assert_eq!(plugin_dir_for(&bare, None), Path::new(".plugins"));
+/// ```
 pub fn plugin_dir_for(cfg: &ManagerConfig, override_dir: Option<&Path>) -> PathBuf {
     override_dir
         .map(Path::to_path_buf)
@@ -148,6 +169,36 @@ pub fn plugin_dir_for(cfg: &ManagerConfig, override_dir: Option<&Path>) -> PathB
 /// linked, changed ones downloaded, verified and unpacked into a staging
 /// folder) and [`publish::publish_set`] (plugins validated, receipts
 /// written, the set switched in, old generations pruned).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use plugin_manager::{install, verify, InstallOptions, ManagerConfig, Receipts, Silent};
+/// use plugin_repo::ProviderContext;
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: neo:0.1.0\nentrypoint:\n  script: neo run\n",
+/// )?;
+/// let config = dir.path().join("optimus.yaml");
+/// std::fs::write(&config, "plugin:\n  artifacts:\n    - ./optimus-plugin-neo.yaml\n")?;
+/// let cfg = ManagerConfig::load(&config)?;
+/// let ctx = ProviderContext::new(cfg.base_dir.clone());
+/// let plugins = dir.path().join("plugins");
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let report = rt.block_on(install(&cfg, &plugins, &ctx, None, &InstallOptions::default(), Arc::new(Silent)))?;
+/// assert_eq!(report.plugins[0].name, "neo");
+/// assert!(report.generation.is_some());
+/// assert!(plugins.join("optimus-plugin-neo.yaml").is_file());
+/// assert!(verify(&plugins)?.is_clean());
+/// assert_eq!(Receipts::read(&plugins)?.unwrap().artifacts.len(), 1);
+/// // Installing the same set again changes nothing.
+/// let again = rt.block_on(install(&cfg, &plugins, &ctx, None, &InstallOptions::default(), Arc::new(Silent)))?;
+/// assert!(again.generation.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn install(
     cfg: &ManagerConfig,
     plugin_dir: &Path,
@@ -298,6 +349,16 @@ pub fn is_yaml_plugin_file(path: &str) -> bool {
 
 /// Switches `plugin_dir` back to the previous set (recorded in the current
 /// receipts, else the other kept generation). Returns its name.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let dir = tempfile::tempdir().unwrap();
+/// // A folder no install made has nothing to roll back to.
+/// let err = plugin_manager::rollback(&dir.path().join("plugins"), Duration::from_secs(1)).unwrap_err();
+/// assert!(err.to_string().contains("nothing to roll back to"), "{err}");
+/// ```
 pub fn rollback(plugin_dir: &Path, lock_timeout: Duration) -> Result<String> {
     let layout = Layout::new(plugin_dir)?;
     let _guard = InstallLock::acquire(&layout, lock_timeout)?;
