@@ -123,6 +123,22 @@ const STAGING_TAG: &str = "sync";
 /// install takes too, `.<name>.lock` beside `plugin_dir` as given; waiting
 /// up to `wait`), refuses a folder that install manages and removes
 /// leftovers of interrupted syncs.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let dir = tempfile::tempdir().unwrap();
+/// let plugins = dir.path().join("plugins");
+/// std::fs::create_dir(&plugins).unwrap();
+/// let lock = plugin_sync::apply::lock_plugin_dir(&plugins, Duration::from_secs(1))?;
+/// assert_eq!(lock.real_dir(), std::fs::canonicalize(&plugins).unwrap());
+/// // A second sync of the same folder waits, then gives up.
+/// assert!(plugin_sync::apply::lock_plugin_dir(&plugins, Duration::ZERO).is_err());
+/// drop(lock);
+/// assert!(plugin_sync::apply::lock_plugin_dir(&plugins, Duration::ZERO).is_ok());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn lock_plugin_dir(plugin_dir: &Path, wait: Duration) -> Result<DirLock, SyncError> {
     let (real_dir, exists) = match fs::canonicalize(plugin_dir) {
         Ok(p) => {
@@ -196,6 +212,22 @@ fn refuse_install_managed(layout: &Layout, real_dir: &Path) -> Result<(), SyncEr
 
 /// The YAML plugins in the folder and the state of the last sync (absent
 /// or unreadable state counts as none).
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::apply::read_local;
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"), "name: neo\n").unwrap();
+/// std::fs::write(dir.path().join("notes.txt"), "not a plugin").unwrap();
+/// let (plugins, state) = read_local(dir.path())?;
+/// assert_eq!(plugins.len(), 1);
+/// assert_eq!(plugins[0].file, "optimus-plugin-neo.yaml");
+/// assert_eq!(plugins[0].sha256.len(), 64);
+/// assert!(state.is_none());
+/// assert!(read_local(&dir.path().join("missing"))?.0.is_empty());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn read_local(real_dir: &Path) -> Result<(Vec<LocalPlugin>, Option<SyncState>), SyncError> {
     if !real_dir.exists() {
         return Ok((Vec::new(), None));

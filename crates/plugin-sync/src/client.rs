@@ -67,6 +67,18 @@ impl std::fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// Parses the config text; `origin` names it in messages.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_sync::client::ClientConfig;
+    /// let cfg = ClientConfig::from_yaml("host: localhost:9100\n", "client.yaml")?;
+    /// assert_eq!(cfg.host.as_deref(), Some("localhost:9100"));
+    /// assert!(ClientConfig::from_yaml("", "client.yaml")?.host.is_none());
+    /// let err = ClientConfig::from_yaml("host: [1\n", "client.yaml").unwrap_err();
+    /// assert!(err.is_config() && err.to_string().contains("client.yaml"), "{err}");
+    /// # Ok::<(), plugin_sync::SyncError>(())
+    /// ```
     pub fn from_yaml(src: &str, origin: &str) -> Result<Self, SyncError> {
         if src.trim().is_empty() {
             return Ok(Self::default());
@@ -80,6 +92,18 @@ impl ClientConfig {
     }
 
     /// Reads and parses a config file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_sync::client::ClientConfig;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("client.yaml");
+    /// std::fs::write(&path, "host: https://opt.example.org\n").unwrap();
+    /// assert_eq!(ClientConfig::load(&path)?.host.as_deref(), Some("https://opt.example.org"));
+    /// assert!(ClientConfig::load(&dir.path().join("missing.yaml")).unwrap_err().is_config());
+    /// # Ok::<(), plugin_sync::SyncError>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Self, SyncError> {
         let src = std::fs::read_to_string(path).map_err(|source| {
             SyncError::Config(ConfigError::Read {
@@ -135,6 +159,15 @@ pub fn plugins_url(host: &str) -> Result<Url, SyncError> {
 }
 
 /// The URL without user name and password, for messages.
+///
+/// # Examples
+///
+/// ```
+/// let url = url::Url::parse("https://me:secret@opt.example.org/plugins").unwrap();
+/// let shown = plugin_sync::client::redact(&url);
+/// assert!(!shown.contains("secret") && !shown.contains("me:"), "{shown}");
+/// assert!(shown.contains("opt.example.org/plugins"), "{shown}");
+/// ```
 pub fn redact(url: &Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
@@ -195,6 +228,18 @@ impl std::fmt::Debug for SyncOptions {
 
 impl SyncOptions {
     /// Defaults: 30 s per attempt, 4 attempts within 60 s, default limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plugin_sync::client::{plugins_url, SyncOptions};
+    /// let mut opts = SyncOptions::new(plugins_url("localhost:9100")?, ".plugins");
+    /// assert_eq!((opts.timeout, opts.max_attempts), (Duration::from_secs(30), 4));
+    /// opts.max_attempts = 1;
+    /// assert_eq!(opts.plugin_dir, std::path::Path::new(".plugins"));
+    /// # Ok::<(), plugin_sync::SyncError>(())
+    /// ```
     pub fn new(url: Url, plugin_dir: impl Into<PathBuf>) -> Self {
         Self {
             url,
@@ -268,6 +313,41 @@ impl SyncReport {
 /// Downloads the archive and replaces the YAML plugins of
 /// `opts.plugin_dir` with its content. On any error the folder is left as
 /// it was.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::client::{plugins_url, sync, SyncOptions};
+/// use plugin_sync::serve::{run_until, PluginServer};
+///
+/// let served = tempfile::tempdir()?;
+/// std::fs::write(
+///     served.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: neo:0.1.0\nentrypoint:\n  script: neo run\n",
+/// )?;
+/// let local = tempfile::tempdir()?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let url = plugins_url(&listener.local_addr()?.to_string())?;
+///     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+///     let server = tokio::spawn(run_until(listener, PluginServer::new(served.path()), async {
+///         let _ = stopped.await;
+///     }));
+///     let opts = SyncOptions::new(url, local.path().join("plugins"));
+///     let first = sync(&opts).await?;
+///     assert_eq!((first.http_status, first.added[0].name.as_str()), (200, "neo"));
+///     assert!(local.path().join("plugins/optimus-plugin-neo.yaml").is_file());
+///     // The second run is answered 304 and changes nothing.
+///     let second = sync(&opts).await?;
+///     assert_eq!(second.http_status, 304);
+///     assert!(!second.changed());
+///     let _ = stop.send(());
+///     server.await??;
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn sync(opts: &SyncOptions) -> Result<SyncReport, SyncError> {
     let shown = redact(&opts.url);
     let plugin_dir = std::path::absolute(&opts.plugin_dir)

@@ -230,6 +230,19 @@ fn after_attempts(attempts: u32) -> String {
 impl SyncError {
     /// True when the user's config or flags are at fault (exit code 2),
     /// false when the work failed (exit code 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_sync::client::plugins_url;
+    /// let err = plugins_url("ftp://x").unwrap_err();
+    /// assert!(err.is_config(), "{err}");
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let file = dir.path().join("plugins");
+    /// std::fs::write(&file, "not a folder").unwrap();
+    /// let err = plugin_sync::apply::lock_plugin_dir(&file, std::time::Duration::ZERO).unwrap_err();
+    /// assert!(!err.is_config(), "{err}");
+    /// ```
     pub fn is_config(&self) -> bool {
         matches!(
             self,
