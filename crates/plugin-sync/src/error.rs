@@ -143,6 +143,25 @@ pub enum SyncError {
 /// Why the archive could not be downloaded ([`SyncError::Network`]). The
 /// HTTP client's errors are kept without their URL (the sync URL may hold
 /// credentials).
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::client::{plugins_url, sync, SyncOptions};
+/// use plugin_sync::error::NetworkError;
+/// use plugin_sync::SyncError;
+///
+/// // A loopback port nobody listens on any more.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut opts = SyncOptions::new(plugins_url(&format!("127.0.0.1:{port}")).unwrap(), dir.path().join("p"));
+/// opts.max_attempts = 1;
+/// let rt = tokio::runtime::Runtime::new().unwrap();
+/// let err = rt.block_on(sync(&opts)).unwrap_err();
+/// assert!(matches!(err, SyncError::Network { cause: NetworkError::Request(_), attempts: 1, .. }), "{err:?}");
+/// assert!(err.to_string().starts_with(&format!("cannot download http://127.0.0.1:{port}/plugins:")), "{err}");
+/// assert!(!dir.path().join("p").exists(), "nothing written");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NetworkError {

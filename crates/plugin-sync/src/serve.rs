@@ -152,6 +152,22 @@ impl PluginServer {
 
     /// The files of the folder left out of (or served stale in) the last
     /// archive built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+    ///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n")?;
+    /// std::fs::write(dir.path().join("optimus-plugin-bad.yaml"), "name: [\n")?;
+    /// let server = plugin_sync::serve::PluginServer::new(dir.path());
+    /// assert!(server.left_out().is_empty(), "nothing built yet");
+    /// assert_eq!(server.current()?.plugins.len(), 1);
+    /// let left = server.left_out();
+    /// assert_eq!(left[0].file, "optimus-plugin-bad.yaml");
+    /// assert!(!left[0].kept_previous);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn left_out(&self) -> Vec<LeftOut> {
         self.lock_cache()
             .as_ref()
@@ -203,6 +219,23 @@ fn fingerprint(dir: &Path) -> Result<Fingerprint, SyncError> {
 
 /// The router: `GET /plugins`, `GET /plugins/index.json`, `GET /healthz`
 /// (`HEAD` too).
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::serve::{router, PluginServer};
+/// let dir = tempfile::tempdir()?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let body = rt.block_on(async {
+///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     tokio::spawn(async move { axum::serve(listener, router(PluginServer::new(dir.path()))).await });
+///     let body = reqwest::get(format!("http://{addr}/healthz")).await?.error_for_status()?.text().await?;
+///     Ok::<_, Box<dyn std::error::Error>>(body)
+/// })?;
+/// assert!(body.contains("\"served_full\":0"), "{body}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn router(server: Arc<PluginServer>) -> Router {
     Router::new()
         .route("/plugins", get(get_plugins))

@@ -55,6 +55,21 @@ pub struct ServedSet {
 /// Reads the plugin folder `dir` for serving. `previous` is what was served
 /// before (its files are kept in place of ones that stopped loading). Only
 /// listing the folder can fail.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::serve_set::collect;
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n").unwrap();
+/// std::fs::write(dir.path().join("optimus-plugin-bad.yaml"), "name: [\n").unwrap();
+/// let set = collect(dir.path(), &[])?;
+/// assert_eq!(set.files.len(), 1);
+/// assert_eq!(set.left_out[0].file, "optimus-plugin-bad.yaml");
+/// assert!(collect(&dir.path().join("missing"), &[]).is_err());
+/// # Ok::<(), plugin_sync::SyncError>(())
+/// ```
 pub fn collect(dir: &Path, previous: &[PluginFile]) -> Result<ServedSet, SyncError> {
     let found = plugin_spec::files::discover(dir).map_err(SyncError::io("listing", dir))?;
     let mut set = ServedSet::default();
