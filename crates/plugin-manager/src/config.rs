@@ -248,6 +248,19 @@ impl ManagerConfig {
 
     /// Adds sources from outside the file (`OPTIMUS_PLUGIN_ARTIFACTS`, split
     /// on commas by the caller); relative paths resolve against `base_dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::ManagerConfig;
+    /// let mut cfg = ManagerConfig::from_str("server: {}\n", "c.yaml".as_ref()).unwrap();
+    /// let extra = vec!["./optimus-plugin-neo.yaml".to_owned(), " ".to_owned()];
+    /// cfg.add_sources(&extra, "/srv".as_ref(), "OPTIMUS_PLUGIN_ARTIFACTS").unwrap();
+    /// assert_eq!(cfg.artifacts.len(), 1);
+    /// assert_eq!(cfg.artifacts[0].origin, "OPTIMUS_PLUGIN_ARTIFACTS");
+    /// // The same source twice is refused.
+    /// assert!(cfg.add_sources(&extra, "/srv".as_ref(), "OPTIMUS_PLUGIN_ARTIFACTS").is_err());
+    /// ```
     pub fn add_sources(&mut self, sources: &[String], base_dir: &Path, origin: &str) -> Result<()> {
         for raw in sources.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
             let entry = source_entry(raw, base_dir, origin.to_owned())?;

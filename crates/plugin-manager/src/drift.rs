@@ -42,6 +42,14 @@ pub enum DriftKind {
 
 impl DriftKind {
     /// `modified`, `missing`, `mode changed` or `replaced`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::drift::DriftKind;
+    /// assert_eq!(DriftKind::Mode.as_str(), "mode changed");
+    /// assert_eq!(DriftKind::Missing.as_str(), "missing");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             DriftKind::Modified => "modified",

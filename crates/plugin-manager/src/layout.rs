@@ -307,6 +307,25 @@ impl Layout {
     }
 
     /// Removes generations other than `keep` (current and previous).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::Layout;
+    /// use safe_fs::publish::Durability;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+    /// for _ in 0..3 {
+    ///     let staging = layout.stage(Durability::NoFlush).unwrap();
+    ///     layout.publish(staging, &layout.next_generation_name().unwrap()).unwrap();
+    /// }
+    /// assert_eq!(layout.generations().unwrap().len(), 3);
+    /// let removed = layout.prune(&[".plugins.gen-2", ".plugins.gen-3"]).unwrap();
+    /// assert_eq!(removed, [".plugins.gen-1"]);
+    /// // Back to the previous set, as `rollback` does.
+    /// layout.switch_to(".plugins.gen-2").unwrap();
+    /// assert!(layout.switch_to(".plugins.gen-1").is_err());
+    /// ```
     pub fn prune(&self, keep: &[&str]) -> Result<Vec<String>> {
         let mut removed = Vec::new();
         for (_, name) in self.generations()? {
@@ -330,6 +349,21 @@ pub struct InstallLock {
 impl InstallLock {
     /// Takes the lock, waiting up to `timeout` for another install (or
     /// sync) to end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use plugin_manager::layout::InstallLock;
+    /// use plugin_manager::{Error, Layout};
+    /// let root = tempfile::tempdir().unwrap();
+    /// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+    /// let held = InstallLock::acquire(&layout, Duration::from_secs(1)).unwrap();
+    /// let err = InstallLock::acquire(&layout, Duration::ZERO).unwrap_err();
+    /// assert!(matches!(err, Error::Locked { .. }), "{err}");
+    /// drop(held);
+    /// assert!(InstallLock::acquire(&layout, Duration::ZERO).is_ok());
+    /// ```
     pub fn acquire(layout: &Layout, timeout: Duration) -> Result<InstallLock> {
         layout.ensure_parent()?;
         match layout.target.lock(timeout) {

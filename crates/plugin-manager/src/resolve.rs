@@ -32,6 +32,26 @@ pub struct Artifact {
 /// Builds the providers and decides formats and pins. Provider problems
 /// (unknown type settings, missing secrets) are reported here, before any
 /// download.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::{resolve::resolve, Format, ManagerConfig};
+/// use plugin_repo::ProviderContext;
+/// let dir = tempfile::tempdir().unwrap();
+/// let config = dir.path().join("optimus.yaml");
+/// let yaml = "plugins:\n  providers:\n    - {type: local, name: dist, path: ./dist}\n  plugins:\n    - {provider: dist, path: bq2bq.tgz}\n";
+/// let cfg = ManagerConfig::from_str(yaml, &config).unwrap();
+/// let ctx = ProviderContext::new(dir.path());
+/// // The provider's folder is checked before any download.
+/// let err = resolve(&cfg, &ctx, None).unwrap_err();
+/// assert!(err.is_config() && err.to_string().contains("is not a folder"), "{err}");
+/// std::fs::create_dir(dir.path().join("dist")).unwrap();
+/// let artifacts = resolve(&cfg, &ctx, None).unwrap();
+/// assert_eq!(artifacts[0].key, "dist:bq2bq.tgz");
+/// assert_eq!(artifacts[0].format, Format::TarGz);
+/// assert!(artifacts[0].pin.is_none());
+/// ```
 pub fn resolve(
     cfg: &ManagerConfig,
     ctx: &ProviderContext,

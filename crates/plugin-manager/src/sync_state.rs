@@ -38,6 +38,19 @@ pub struct SyncState {
 impl SyncState {
     /// Reads the state of `dir`: `None` when there is no state file, an
     /// error naming the file when it cannot be read or parsed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::sync_state::{SyncState, SYNC_STATE_FILE};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// assert_eq!(SyncState::read(dir.path()).unwrap(), None);
+    /// std::fs::write(dir.path().join(SYNC_STATE_FILE), r#"{"url":"http://h/plugins","etag":null,"files":{}}"#).unwrap();
+    /// assert_eq!(SyncState::read(dir.path()).unwrap().unwrap().url, "http://h/plugins");
+    /// std::fs::write(dir.path().join(SYNC_STATE_FILE), "[").unwrap();
+    /// let err = SyncState::read(dir.path()).unwrap_err();
+    /// assert!(err.to_string().contains("unreadable sync state"), "{err}");
+    /// ```
     pub fn read(dir: &Path) -> Result<Option<Self>> {
         let path = dir.join(SYNC_STATE_FILE);
         match std::fs::read(&path) {

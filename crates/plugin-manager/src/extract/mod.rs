@@ -53,6 +53,21 @@ struct Claim {
 /// The staging folder of a new plugin set, shared by all artifacts being
 /// extracted into it (possibly from several threads). It remembers which
 /// artifact created which path, to report conflicts by name.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::extract::{unpack_bytes, SetBuilder};
+/// use plugin_manager::{Format, Limits};
+/// let dir = tempfile::tempdir().unwrap();
+/// let set = SetBuilder::new(dir.path()).early_writeback(false);
+/// assert_eq!(set.root(), dir.path());
+/// let file = Format::File("optimus-plugin-a.yaml".into());
+/// unpack_bytes(&set, "dist:a.yaml", &file, &Limits::default(), b"name: a\n").unwrap();
+/// // A second artifact writing the same file is a conflict naming both.
+/// let err = unpack_bytes(&set, "dist:b.yaml", &file, &Limits::default(), b"name: b\n").unwrap_err();
+/// assert!(err.to_string().contains("dist:a.yaml"), "{err}");
+/// ```
 #[derive(Debug)]
 pub struct SetBuilder {
     root: PathBuf,
@@ -156,6 +171,15 @@ impl SetBuilder {
 
 /// Normalised mode of an extracted file: exec bits kept, setuid/setgid/
 /// sticky and odd permissions dropped.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::extract::file_mode;
+/// assert_eq!(file_mode(0o4755), 0o755);
+/// assert_eq!(file_mode(0o100), 0o755);
+/// assert_eq!(file_mode(0o666), 0o644);
+/// ```
 pub fn file_mode(raw: u32) -> u32 {
     if raw & 0o111 != 0 { 0o755 } else { 0o644 }
 }
