@@ -169,6 +169,17 @@ impl Receipts {
     }
 
     /// The receipt of `source`, if that artifact is in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::Receipts;
+    /// let receipts = Receipts { format: 1, generation: ".plugins.gen-1".into(), previous: None,
+    ///     installed_at: "2026-01-01T00:00:00Z".into(), config: None, artifacts: Vec::new() };
+    /// assert!(receipts.artifact("dist:a.tar.gz").is_none());
+    /// let json = receipts.to_json().unwrap();
+    /// assert!(json.ends_with('\n') && json.contains("\"generation\": \".plugins.gen-1\""), "{json}");
+    /// ```
     pub fn artifact(&self, source: &str) -> Option<&ArtifactReceipt> {
         self.artifacts.iter().find(|a| a.source == source)
     }

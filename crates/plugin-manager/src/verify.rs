@@ -12,6 +12,35 @@ use crate::receipt::{RECEIPTS_FILE, Receipts};
 use crate::sync_state::{SYNC_STATE_FILE, SyncState, list_yaml_plugins};
 
 /// Differences between the installed files and the receipts.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use plugin_manager::{install, verify, InstallOptions, ManagerConfig, Silent};
+/// use plugin_repo::ProviderContext;
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: neo:0.1.0\nentrypoint:\n  script: neo run\n",
+/// )?;
+/// let config = dir.path().join("optimus.yaml");
+/// std::fs::write(&config, "plugin:\n  artifacts:\n    - ./optimus-plugin-neo.yaml\n")?;
+/// let cfg = ManagerConfig::load(&config)?;
+/// let ctx = ProviderContext::new(cfg.base_dir.clone());
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let plugins = dir.path().join("plugins");
+/// rt.block_on(install(&cfg, &plugins, &ctx, None, &InstallOptions::default(), Arc::new(Silent)))?;
+/// // An installed file edited by hand, and one that no receipt lists.
+/// std::fs::write(plugins.join("optimus-plugin-neo.yaml"), "name: changed\n")?;
+/// std::fs::write(plugins.join("stray.txt"), "x")?;
+/// let report = verify(&plugins)?;
+/// assert_eq!(report.managed_by, "install");
+/// assert_eq!(report.changed, ["optimus-plugin-neo.yaml"]);
+/// assert_eq!(report.extra, ["stray.txt"]);
+/// assert!(!report.is_clean());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
     /// Which command's state the folder was checked against: `install`
@@ -178,6 +207,19 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
 
 /// The YAML plugin files at the top of `plugin_dir`
 /// (`optimus-plugin-*.yaml`), sorted; what `serve` hands out.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::installed_yaml_plugins;
+/// let dir = tempfile::tempdir().unwrap();
+/// for f in ["optimus-plugin-b.yaml", "optimus-plugin-a.yaml", "readme.md"] {
+///     std::fs::write(dir.path().join(f), "name: x\n").unwrap();
+/// }
+/// let found = installed_yaml_plugins(dir.path()).unwrap();
+/// assert_eq!(found, [dir.path().join("optimus-plugin-a.yaml"), dir.path().join("optimus-plugin-b.yaml")]);
+/// assert!(installed_yaml_plugins(&dir.path().join("missing")).unwrap().is_empty());
+/// ```
 pub fn installed_yaml_plugins(plugin_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let rd = match std::fs::read_dir(plugin_dir) {
         Ok(rd) => rd,

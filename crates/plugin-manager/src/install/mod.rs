@@ -64,6 +64,39 @@ pub enum Event<'a> {
 }
 
 /// Receives [`Event`]s.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use plugin_manager::{install, Event, InstallOptions, ManagerConfig, Reporter};
+/// use plugin_repo::ProviderContext;
+///
+/// #[derive(Default)]
+/// struct Log(Mutex<Vec<String>>);
+/// impl Reporter for Log {
+///     fn event(&self, event: &Event<'_>) {
+///         if let Event::Published { generation } = event {
+///             self.0.lock().unwrap().push((*generation).to_owned());
+///         }
+///     }
+/// }
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: neo:0.1.0\nentrypoint:\n  script: neo run\n",
+/// )?;
+/// let config = dir.path().join("optimus.yaml");
+/// std::fs::write(&config, "plugin:\n  artifacts:\n    - ./optimus-plugin-neo.yaml\n")?;
+/// let cfg = ManagerConfig::load(&config)?;
+/// let ctx = ProviderContext::new(cfg.base_dir.clone());
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let log = Arc::new(Log::default());
+/// let plugins = dir.path().join("plugins");
+/// rt.block_on(install(&cfg, &plugins, &ctx, None, &InstallOptions::default(), log.clone()))?;
+/// assert_eq!(*log.0.lock().unwrap(), [".plugins.gen-1"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Reporter: Send + Sync {
     /// One event.
     fn event(&self, event: &Event<'_>);
@@ -343,6 +376,15 @@ fn no_space(e: Error, plugin_dir: &Path) -> Error {
 /// A file at the top of the set named `optimus-plugin-*.yaml` is a YAML
 /// plugin, as the Optimus server discovers them (the one definition, in
 /// [`plugin_spec::files`]; `.yml` is not one).
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::install::is_yaml_plugin_file;
+/// assert!(is_yaml_plugin_file("optimus-plugin-neo.yaml"));
+/// assert!(!is_yaml_plugin_file("optimus-plugin-neo.yml"));
+/// assert!(!is_yaml_plugin_file("neo.yaml"));
+/// ```
 pub fn is_yaml_plugin_file(path: &str) -> bool {
     plugin_spec::files::is_plugin_file_name(path)
 }
@@ -395,6 +437,30 @@ pub fn rollback(plugin_dir: &Path, lock_timeout: Duration) -> Result<String> {
 
 /// Downloads every artifact of the config and records its sha256 and
 /// size (for `optimus-plugin lock`). Pins in the config are checked.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use plugin_manager::{resolve_lock, LockFile, ManagerConfig, Silent};
+/// use plugin_repo::ProviderContext;
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 0.1.0\nimage: neo:0.1.0\nentrypoint:\n  script: neo run\n",
+/// )?;
+/// let config = dir.path().join("optimus.yaml");
+/// std::fs::write(&config, "plugin:\n  artifacts:\n    - ./optimus-plugin-neo.yaml\n")?;
+/// let cfg = ManagerConfig::load(&config)?;
+/// let ctx = ProviderContext::new(cfg.base_dir.clone());
+/// let rt = tokio::runtime::Runtime::new()?;
+/// let lock = rt.block_on(resolve_lock(&cfg, &ctx, 2, Arc::new(Silent)))?;
+/// assert_eq!(lock.artifacts.len(), 1);
+/// assert_eq!(lock.artifacts[0].size, std::fs::metadata(dir.path().join("optimus-plugin-neo.yaml"))?.len());
+/// // Its text reads back to the same pins.
+/// assert_eq!(LockFile::from_str(&lock.to_yaml(), "optimus-plugins.lock")?, lock);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn resolve_lock(
     cfg: &ManagerConfig,
     ctx: &ProviderContext,
