@@ -83,6 +83,21 @@ impl LocalPlugin {
     /// Plugin name and version, read from the file only when asked (an
     /// unchanged sync never parses local files). Falls back to the name in
     /// the file name and version `?` when the YAML does not parse.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_sync::apply::read_local;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+    ///     "name: neo\nplugintype: task\npluginversion: 1.2.0\nimage: neo:1\nentrypoint:\n  script: run\n").unwrap();
+    /// std::fs::write(dir.path().join("optimus-plugin-old.yaml"), "name: [\n").unwrap();
+    /// let (plugins, _) = read_local(dir.path())?;
+    /// let mut found: Vec<_> = plugins.iter().map(|p| p.name_and_version()).collect();
+    /// found.sort();
+    /// assert_eq!(found, [("neo".into(), "1.2.0".into()), ("old".into(), "?".into())]);
+    /// # Ok::<(), plugin_sync::SyncError>(())
+    /// ```
     pub fn name_and_version(&self) -> (String, String) {
         let parsed = fs::read(&self.path)
             .ok()

@@ -96,6 +96,21 @@ impl PluginServer {
     }
 
     /// The request counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+    ///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n")?;
+    /// let server = plugin_sync::serve::PluginServer::new(dir.path());
+    /// assert_eq!(server.plugin_dir(), dir.path());
+    /// server.current()?;
+    /// server.current()?;
+    /// assert_eq!(server.stats().rebuilds.load(Ordering::Relaxed), 1, "unchanged folder: built once");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self) -> &ServeStats {
         &self.stats
     }
@@ -371,6 +386,30 @@ async fn get_health(State(server): State<Arc<PluginServer>>) -> Response {
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then lets
 /// open requests finish.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_sync::serve::{run_until, PluginServer};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("optimus-plugin-neo.yaml"),
+///     "name: neo\nplugintype: task\npluginversion: 1.0.0\nimage: example/neo:1\nentrypoint:\n  script: run\n")?;
+/// let rt = tokio::runtime::Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+///     let task = tokio::spawn(run_until(listener, PluginServer::new(dir.path()), async {
+///         let _ = stopped.await;
+///     }));
+///     let zip = reqwest::get(format!("http://{addr}/plugins")).await?.error_for_status()?.bytes().await?;
+///     assert!(zip.starts_with(b"PK"), "a zip archive");
+///     let _ = stop.send(());
+///     task.await??;
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn run_until(
     listener: tokio::net::TcpListener,
     server: Arc<PluginServer>,
