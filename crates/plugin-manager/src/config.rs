@@ -94,6 +94,18 @@ impl ArtifactEntry {
     /// The stable key of this artifact: `provider:path` for form 1, the
     /// source without secrets or options for form 2. Receipts and the lock
     /// file use it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::{ArtifactSource, ManagerConfig};
+    /// let yaml = "plugins:\n  providers:\n    - {type: local, name: dist, path: ./dist}\n  plugins:\n    - {provider: dist, path: bq2bq.tar.gz}\n";
+    /// let cfg = ManagerConfig::from_str(yaml, "c.yaml".as_ref()).unwrap();
+    /// let entry = &cfg.artifacts[0];
+    /// assert_eq!(entry.key(), "dist:bq2bq.tar.gz");
+    /// assert!(matches!(&entry.source, ArtifactSource::Provider { provider, .. } if provider == "dist"));
+    /// assert!(entry.origin.starts_with("c.yaml:5:"), "{}", entry.origin);
+    /// ```
     pub fn key(&self) -> String {
         match &self.source {
             ArtifactSource::Provider { provider, path, .. } => format!("{provider}:{path}"),

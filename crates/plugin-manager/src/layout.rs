@@ -186,6 +186,22 @@ impl Layout {
     }
 
     /// Existing generation folders, oldest first, by number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::Layout;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+    /// assert!(layout.generations().unwrap().is_empty());
+    /// for n in [10, 9] {
+    ///     std::fs::create_dir(root.path().join(format!(".plugins.gen-{n}"))).unwrap();
+    /// }
+    /// let gens = layout.generations().unwrap();
+    /// assert_eq!(gens, [(9, ".plugins.gen-9".to_owned()), (10, ".plugins.gen-10".to_owned())]);
+    /// assert_eq!(layout.next_generation_name().unwrap(), ".plugins.gen-11");
+    /// assert_eq!(layout.legacy_generation_name(), ".plugins.gen-0");
+    /// ```
     pub fn generations(&self) -> Result<Vec<(u64, String)>> {
         let prefix = self.gen_prefix();
         let mut out = Vec::new();
@@ -229,6 +245,21 @@ impl Layout {
 
     /// Removes staging and temporary folders and links left by killed
     /// runs. Call with the lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::Layout;
+    /// use safe_fs::publish::Durability;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+    /// let staging = layout.stage(Durability::NoFlush).unwrap();
+    /// let tmp = layout.temp_dir().unwrap().keep();
+    /// let staged = staging.path().to_path_buf();
+    /// std::mem::forget(staging); // as if the run was killed
+    /// layout.clean_leftovers().unwrap();
+    /// assert!(!staged.exists() && !tmp.exists());
+    /// ```
     pub fn clean_leftovers(&self) -> Result<()> {
         self.target
             .remove_leftovers(&["staging", "tmp", "link"])

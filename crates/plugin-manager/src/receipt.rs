@@ -94,6 +94,22 @@ pub struct FileStat {
 
 impl FileStat {
     /// The stat of `m` (from `symlink_metadata`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use plugin_manager::FileStat;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("optimus-plugin-a.yaml");
+    /// std::fs::write(&path, "name: a\n").unwrap();
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    /// let before = FileStat::of(&std::fs::symlink_metadata(&path).unwrap());
+    /// assert_eq!((before.size, before.mode), (8, 0o640));
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    /// let after = FileStat::of(&std::fs::symlink_metadata(&path).unwrap());
+    /// assert_ne!(before, after, "a chmod changes the stat");
+    /// ```
     pub fn of(m: &std::fs::Metadata) -> FileStat {
         use std::os::unix::fs::MetadataExt;
         let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);

@@ -30,6 +30,21 @@ pub struct Installed {
 
 impl Installed {
     /// Reads the current set of `layout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::install::plan::Installed;
+    /// use plugin_manager::layout::Current;
+    /// use plugin_manager::Layout;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let layout = Layout::new(&root.path().join("plugins")).unwrap();
+    /// let none = Installed::read(&layout).unwrap();
+    /// assert_eq!(none.current, Current::Absent);
+    /// assert!(none.dir.is_none() && none.receipts.is_none());
+    /// std::fs::create_dir(root.path().join("plugins")).unwrap();
+    /// assert_eq!(Installed::read(&layout).unwrap().current, Current::PlainDir);
+    /// ```
     pub fn read(layout: &Layout) -> Result<Installed> {
         let current = layout.current()?;
         let dir = match &current {
