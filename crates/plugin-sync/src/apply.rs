@@ -262,6 +262,25 @@ pub fn read_local(real_dir: &Path) -> Result<(Vec<LocalPlugin>, Option<SyncState
 /// Makes the folder hold exactly `new_set` as its YAML plugins (other files
 /// untouched) and `state` as its sync state. With `changed == false` only
 /// the state file is replaced (atomically).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use plugin_sync::apply::{apply, lock_plugin_dir, read_local, SyncState};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("optimus-plugin-old.yaml"), "name: old\n")?;
+/// std::fs::write(dir.path().join("notes.txt"), "kept")?;
+/// let state = SyncState { url: "http://h/plugins".into(), etag: Some("\"e1\"".into()), files: Default::default() };
+/// let lock = lock_plugin_dir(dir.path(), Duration::from_secs(5))?;
+/// // An empty set: the YAML plugins go, every other file stays.
+/// apply(&lock, &[], &state, true)?;
+/// let (local, read_back) = read_local(lock.real_dir())?;
+/// assert!(local.is_empty());
+/// assert_eq!(read_back.unwrap().etag.as_deref(), Some("\"e1\""));
+/// assert_eq!(std::fs::read_to_string(lock.real_dir().join("notes.txt"))?, "kept");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn apply(
     lock: &DirLock,
     new_set: &[PluginFile],

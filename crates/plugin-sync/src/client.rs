@@ -305,6 +305,18 @@ pub struct SyncReport {
 
 impl SyncReport {
     /// Whether the local folder changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_sync::client::{Change, SyncReport};
+    /// let mut report = SyncReport { url: "http://h/plugins".into(), plugin_dir: ".plugins".into(),
+    ///     http_status: 304, downloaded_bytes: 0, etag: None, added: Vec::new(), updated: Vec::new(),
+    ///     removed: Vec::new(), unchanged: 2, plugins: 2 };
+    /// assert!(!report.changed());
+    /// report.removed.push(Change { name: "neo".into(), file: "optimus-plugin-neo.yaml".into(), version: "1".into() });
+    /// assert!(report.changed());
+    /// ```
     pub fn changed(&self) -> bool {
         !(self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty())
     }
