@@ -273,6 +273,26 @@ impl Layout {
     /// generation folder, then `plugin_dir` (a link) switched to it. A
     /// plain `plugin_dir` folder is swapped for the link in one step and
     /// kept as generation 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::Layout;
+    /// use plugin_manager::layout::Current;
+    /// use safe_fs::publish::Durability;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let plugins = root.path().join("plugins");
+    /// std::fs::create_dir(&plugins).unwrap();
+    /// std::fs::write(plugins.join("optimus-plugin-hand.yaml"), "name: hand\n").unwrap();
+    /// let layout = Layout::new(&plugins).unwrap();
+    /// assert_eq!(layout.current().unwrap(), Current::PlainDir);
+    /// let staging = layout.stage(Durability::NoFlush).unwrap();
+    /// layout.publish(staging, &layout.next_generation_name().unwrap()).unwrap();
+    /// assert_eq!(layout.current().unwrap(), Current::Generation(".plugins.gen-1".into()));
+    /// // The hand-made folder is kept as generation 0.
+    /// assert!(root.path().join(".plugins.gen-0/optimus-plugin-hand.yaml").is_file());
+    /// assert!(!plugins.join("optimus-plugin-hand.yaml").exists());
+    /// ```
     pub fn publish(&self, staging: Staging, gen_name: &str) -> Result<()> {
         let current = self.current()?;
         let staged = staging.path().to_path_buf();
