@@ -27,7 +27,7 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 const USAGE: &str = "usage:
-  bench-tools gen --out DIR --prefix NAME --count N --size BYTES [--seed N]
+  bench-tools gen --out DIR --prefix NAME --count N --size BYTES [--seed N] [--shape walk|halfzero]
   bench-tools inflate [-j N] FILE...
   bench-tools hash [-j N] FILE...
   bench-tools extract [-j N] [--fsync] [--hash] --dest DIR FILE...";
@@ -223,8 +223,48 @@ fn fill_block(rng: &mut Rng, block: &mut [u8]) {
     }
 }
 
+/// One block of the padded shape: the first half random bytes, the second
+/// half zeros, like a binary with large zero-filled sections (alignment
+/// padding, `.bss`-like tables). Deflate stores the random half and
+/// collapses the zeros: about 2:1, with little work for the inflater.
+fn fill_block_halfzero(rng: &mut Rng, block: &mut [u8]) {
+    let (random, zeros) = block.split_at_mut(block.len() / 2);
+    for chunk in random.chunks_mut(8) {
+        let v = rng.next().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+    zeros.fill(0);
+}
+
+/// The byte shape of a generated plugin binary.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Shape {
+    /// [`fill_block`]: random bytes and a random walk over words.
+    Walk,
+    /// [`fill_block_halfzero`]: half random, half zeros.
+    HalfZero,
+}
+
+impl Shape {
+    fn parse(s: &str) -> Result<Shape, String> {
+        match s {
+            "walk" => Ok(Shape::Walk),
+            "halfzero" => Ok(Shape::HalfZero),
+            other => Err(format!("--shape: expected walk or halfzero, got {other:?}")),
+        }
+    }
+
+    fn fill(self, rng: &mut Rng, block: &mut [u8]) {
+        match self {
+            Shape::Walk => fill_block(rng, block),
+            Shape::HalfZero => fill_block_halfzero(rng, block),
+        }
+    }
+}
+
 /// A reader producing `size` pseudo-binary bytes for `seed`.
 struct Payload {
+    shape: Shape,
     rng: Rng,
     left: u64,
     block: Vec<u8>,
@@ -232,11 +272,12 @@ struct Payload {
 }
 
 impl Payload {
-    fn new(seed: u64, size: u64) -> Self {
+    fn new(shape: Shape, seed: u64, size: u64) -> Self {
         let mut block = vec![0; 64 * 1024];
         let mut rng = Rng::new(seed);
-        fill_block(&mut rng, &mut block);
+        shape.fill(&mut rng, &mut block);
         Payload {
+            shape,
             rng,
             left: size,
             block,
@@ -251,7 +292,7 @@ impl Read for Payload {
             return Ok(0);
         }
         if self.at == self.block.len() {
-            fill_block(&mut self.rng, &mut self.block);
+            self.shape.fill(&mut self.rng, &mut self.block);
             self.at = 0;
         }
         let n = buf
@@ -299,7 +340,12 @@ fn tar_header(path: &str, size: u64, mode: u32) -> tar::Header {
     h
 }
 
-fn write_artifact(dir: &Path, name: &str, idx: u64, seed: u64, size: u64) -> io::Result<PathBuf> {
+fn write_artifact(
+    dir: &Path,
+    name: &str,
+    idx: u64,
+    (shape, seed, size): (Shape, u64, u64),
+) -> io::Result<PathBuf> {
     let file = format!("optimus-{name}_linux_amd64.tar.gz");
     let final_path = dir.join(&file);
     let tmp = dir.join(format!(".{file}.tmp"));
@@ -315,7 +361,7 @@ fn write_artifact(dir: &Path, name: &str, idx: u64, seed: u64, size: u64) -> io:
     let bin_name = format!("optimus-{name}_linux_amd64");
     tar.append(
         &tar_header(&bin_name, size, 0o755),
-        Payload::new(seed, size),
+        Payload::new(shape, seed, size),
     )?;
     let gz = tar.into_inner()?;
     let mut out = gz.finish()?;
@@ -333,8 +379,9 @@ fn generate(args: &[String]) -> Result<(), String> {
     let size = f.num("size", None)?;
     let seed = f.num("seed", Some(42))?;
     let jobs = f.num("j", Some(2))?.max(1);
+    let shape = Shape::parse(f.get("shape").unwrap_or("walk"))?;
     let manifest = format!(
-        "gen-version={GEN_VERSION} prefix={prefix} count={count} size={size} seed={seed}\n"
+        "gen-version={GEN_VERSION} prefix={prefix} count={count} size={size} seed={seed} shape={shape:?}\n"
     );
     let manifest_path = out.join("MANIFEST");
     if fs::read_to_string(&manifest_path).is_ok_and(|m| m == manifest) {
@@ -361,8 +408,7 @@ fn generate(args: &[String]) -> Result<(), String> {
                             &out,
                             &name,
                             i,
-                            seed.wrapping_mul(1000).wrapping_add(i),
-                            size,
+                            (shape, seed.wrapping_mul(1000).wrapping_add(i), size),
                         )
                         .map_err(|e| format!("{name}: {e}"))?;
                     }

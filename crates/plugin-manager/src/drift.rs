@@ -22,8 +22,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::{Algorithm, digest_file};
 use crate::error::{Error, Result};
 use crate::receipt::{ArtifactReceipt, FileStat};
 
@@ -163,8 +162,9 @@ pub(crate) fn check_artifact(
         let now = clock.get()?;
         let before = lstat(&path)?.map(|(_, s)| s);
         out.hashed += 1;
-        let sha = match hash_file(&path) {
-            Ok(s) => s,
+        let (algorithm, want) = f.digest().unwrap_or((Algorithm::Sha256, ""));
+        let digest = match digest_file(&path, algorithm) {
+            Ok((d, _)) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 out.drift.push(drift(&f.path, DriftKind::Missing));
                 continue;
@@ -172,7 +172,7 @@ pub(crate) fn check_artifact(
             Err(e) => return Err(Error::io("reading", &path)(e)),
         };
         let after = lstat(&path)?.map(|(_, s)| s);
-        if sha != f.sha256 {
+        if digest != want {
             out.drift.push(drift(&f.path, DriftKind::Modified));
             continue;
         }
@@ -253,20 +253,6 @@ fn lstat(path: &Path) -> Result<Option<(std::fs::Metadata, FileStat)>> {
             Ok(None)
         }
         Err(e) => Err(Error::io("inspecting", path)(e)),
-    }
-}
-
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hex::encode(h.finalize()));
-        }
-        h.update(&buf[..n]);
     }
 }
 

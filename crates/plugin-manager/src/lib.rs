@@ -23,6 +23,7 @@
 //! ```
 
 pub mod config;
+pub mod digest;
 pub mod drift;
 mod error;
 pub mod extract;

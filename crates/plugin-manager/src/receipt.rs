@@ -7,6 +7,7 @@ use std::path::Path;
 use plugin_repo::ArtifactMeta;
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Algorithm;
 use crate::error::{Error, Result};
 use crate::extract::Format;
 
@@ -60,8 +61,14 @@ pub struct ArtifactReceipt {
 pub struct FileReceipt {
     /// Path relative to the plugin folder.
     pub path: String,
-    /// sha256 of the content (hex).
-    pub sha256: String,
+    /// XXH3-128 of the content (32 hex digits): what this version records
+    /// (see [`crate::digest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xxh3_128: Option<String>,
+    /// sha256 of the content (hex): in receipts of format 1, written by
+    /// older versions; still checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Size in bytes.
     pub size: u64,
     /// Unix mode as installed (`0o755` or `0o644`).
@@ -90,6 +97,29 @@ pub struct FileStat {
     pub ctime_ns: i64,
     /// Permission bits (`st_mode & 0o7777`).
     pub mode: u32,
+}
+
+impl FileReceipt {
+    /// The digest to check the file against: XXH3-128 when recorded, else
+    /// sha256. `None` when the receipt holds neither (never after
+    /// [`Receipts::read`], which refuses such a file).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use plugin_manager::FileReceipt;
+    /// use plugin_manager::digest::Algorithm;
+    /// let f = FileReceipt { path: "optimus-plugin-a.yaml".into(), xxh3_128: None,
+    ///     sha256: Some("ab".repeat(32)), size: 8, mode: 0o644, stat: None };
+    /// assert_eq!(f.digest().unwrap().0, Algorithm::Sha256);
+    /// ```
+    pub fn digest(&self) -> Option<(Algorithm, &str)> {
+        match (&self.xxh3_128, &self.sha256) {
+            (Some(x), _) => Some((Algorithm::Xxh3_128, x)),
+            (None, Some(s)) => Some((Algorithm::Sha256, s)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl FileStat {
@@ -138,8 +168,12 @@ pub struct PluginInfo {
     pub file: String,
 }
 
-/// The only receipts format this version reads and writes.
-pub const RECEIPTS_FORMAT: u32 = 1;
+/// The receipts format this version writes: 2, files recorded with
+/// XXH3-128. It reads format 1 too (files recorded with sha256).
+pub const RECEIPTS_FORMAT: u32 = 2;
+
+/// The oldest receipts format this version reads.
+pub const RECEIPTS_FORMAT_OLDEST: u32 = 1;
 
 impl Receipts {
     /// Reads the receipts of the set at `plugin_dir`; `Ok(None)` when the
@@ -165,14 +199,38 @@ impl Receipts {
         };
         let r: Receipts = serde_json::from_str(&text)
             .map_err(|e| Error::State(format!("{}: unreadable receipts: {e}", path.display())))?;
-        if r.format != RECEIPTS_FORMAT {
+        if !(RECEIPTS_FORMAT_OLDEST..=RECEIPTS_FORMAT).contains(&r.format) {
             return Err(Error::State(format!(
-                "{}: receipts format {} (this version reads format {RECEIPTS_FORMAT})",
+                "{}: receipts format {} (this version reads formats {RECEIPTS_FORMAT_OLDEST} to {RECEIPTS_FORMAT})",
                 path.display(),
                 r.format
             )));
         }
+        r.check_digests()
+            .map_err(|problem| Error::State(format!("{}: {problem}", path.display())))?;
         Ok(Some(r))
+    }
+
+    /// Every file must carry a well-formed digest: XXH3-128, or sha256 in
+    /// receipts of format 1 and in artifacts carried over from such a set.
+    fn check_digests(&self) -> std::result::Result<(), String> {
+        for f in self.artifacts.iter().flat_map(|a| a.files.iter()) {
+            let Some((algorithm, hex)) = f.digest() else {
+                return Err(format!(
+                    "unreadable receipts: file {:?} has no digest",
+                    f.path
+                ));
+            };
+            if !algorithm.is_digest(hex) {
+                return Err(format!(
+                    "unreadable receipts: file {:?}: {} is not {} hex digits",
+                    f.path,
+                    algorithm.name(),
+                    algorithm.hex_len()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The receipts as pretty JSON. An error (never an empty file) if
@@ -190,7 +248,7 @@ impl Receipts {
     ///
     /// ```
     /// use plugin_manager::Receipts;
-    /// let receipts = Receipts { format: 1, generation: ".plugins.gen-1".into(), previous: None,
+    /// let receipts = Receipts { format: 2, generation: ".plugins.gen-1".into(), previous: None,
     ///     installed_at: "2026-01-01T00:00:00Z".into(), config: None, artifacts: Vec::new() };
     /// assert!(receipts.artifact("dist:a.tar.gz").is_none());
     /// let json = receipts.to_json().unwrap();
@@ -206,4 +264,80 @@ pub(crate) fn now_rfc3339() -> String {
     jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Receipts JSON of `format` with one file carrying `digest` (a JSON
+    /// fragment such as `"sha256": "..."`, or nothing).
+    fn receipts_json(format: u32, digest: &str) -> String {
+        let sep = if digest.is_empty() { "" } else { "," };
+        format!(
+            r#"{{"format": {format}, "generation": ".plugins.gen-1", "previous": null,
+              "installed_at": "2026-01-01T00:00:00Z",
+              "artifacts": [{{"source": "dist:a.tar.gz", "format": "tar_gz",
+                "sha256": "{art}", "size": 10, "meta": {{}},
+                "installed_at": "2026-01-01T00:00:00Z",
+                "files": [{{"path": "optimus-plugin-a.yaml"{sep} {digest}, "size": 8, "mode": 420}}],
+                "plugins": []}}]}}"#,
+            art = "ab".repeat(32)
+        )
+    }
+
+    fn read(text: &str) -> Result<Option<Receipts>> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(RECEIPTS_FILE), text).unwrap();
+        Receipts::read(dir.path())
+    }
+
+    #[test]
+    fn format_1_receipts_are_read_and_checked_with_sha256() {
+        let sha = "cd".repeat(32);
+        let r = read(&receipts_json(1, &format!(r#""sha256": "{sha}""#)))
+            .unwrap()
+            .unwrap();
+        let f = &r.artifacts[0].files[0];
+        assert_eq!(f.digest(), Some((Algorithm::Sha256, sha.as_str())));
+    }
+
+    #[test]
+    fn format_2_receipts_prefer_xxh3() {
+        let x = "0f".repeat(16);
+        let text = receipts_json(2, &format!(r#""xxh3_128": "{x}""#));
+        let r = read(&text).unwrap().unwrap();
+        assert_eq!(
+            r.artifacts[0].files[0].digest(),
+            Some((Algorithm::Xxh3_128, x.as_str()))
+        );
+        // Written back, the file keeps only the digest it has.
+        let json = r.to_json().unwrap();
+        assert!(
+            json.contains("xxh3_128") && !json.contains("\"sha256\": null"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_good_digest_is_a_clear_error() {
+        for (digest, want) in [
+            ("", "file \"optimus-plugin-a.yaml\" has no digest"),
+            (r#""xxh3_128": "abc""#, "xxh3_128 is not 32 hex digits"),
+            (r#""sha256": "ZZ""#, "sha256 is not 64 hex digits"),
+        ] {
+            let err = read(&receipts_json(2, digest)).unwrap_err().to_string();
+            assert!(
+                err.contains("unreadable receipts") && err.contains(want),
+                "{err}"
+            );
+        }
+        let err = read(&receipts_json(3, r#""xxh3_128": "00""#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("receipts format 3 (this version reads formats 1 to 2)"),
+            "{err}"
+        );
+    }
 }

@@ -1,12 +1,9 @@
 //! `verify` and `list`: read the current set against its receipts.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::{Algorithm, digest_file};
 use crate::error::{Error, Result};
 use crate::receipt::{RECEIPTS_FILE, Receipts};
 use crate::sync_state::{SYNC_STATE_FILE, SyncState, list_yaml_plugins};
@@ -110,13 +107,15 @@ pub fn verify(plugin_dir: &Path) -> Result<VerifyReport> {
         }
         report.checked += 1;
         let path = plugin_dir.join(&rel);
-        let (sha, size) = hash_file(&path)?;
+        // Receipts::read refused files without a digest.
+        let (algorithm, want_digest) = want.digest().unwrap_or((Algorithm::Sha256, ""));
+        let (digest, size) = hash_file(&path, algorithm)?;
         let mode = std::os::unix::fs::PermissionsExt::mode(
             &std::fs::metadata(&path)
                 .map_err(Error::io("reading", &path))?
                 .permissions(),
         ) & 0o7777;
-        if sha != want.sha256 || size != want.size {
+        if digest != want_digest || size != want.size {
             report.changed.push(rel);
         } else if mode != want.mode {
             report
@@ -151,7 +150,7 @@ fn verify_synced(plugin_dir: &Path, state: &SyncState) -> Result<VerifyReport> {
             Ok(_) => {}
         }
         report.checked += 1;
-        if &hash_file(&path)?.0 != want {
+        if &hash_file(&path, Algorithm::Sha256)?.0 != want {
             report.changed.push(file.clone());
         }
     }
@@ -189,20 +188,8 @@ fn walk(root: &Path, rel: &str, out: &mut Vec<(String, bool)>) -> Result<()> {
     Ok(())
 }
 
-fn hash_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = File::open(path).map_err(Error::io("opening", path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(Error::io("reading", path))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((hex::encode(h.finalize()), size))
+fn hash_file(path: &Path, algorithm: Algorithm) -> Result<(String, u64)> {
+    digest_file(path, algorithm).map_err(Error::io("reading", path))
 }
 
 /// The YAML plugin files at the top of `plugin_dir`

@@ -220,6 +220,84 @@ fn receipts_of_another_format_mean_state_unknown() {
     verify_clean(&p);
 }
 
+/// Rewrites the receipts as a version before XXH3 did (format 1, each
+/// file's sha256 instead of its XXH3-128), from the bytes on disk.
+fn downgrade_receipts(p: &Project) {
+    let dir = p.plugin_dir();
+    let mut r = receipts(p);
+    r["format"] = 1.into();
+    for a in r["artifacts"].as_array_mut().unwrap() {
+        for f in a["files"].as_array_mut().unwrap() {
+            let bytes = std::fs::read(dir.join(f["path"].as_str().unwrap())).unwrap();
+            let f = f.as_object_mut().unwrap();
+            assert!(f.remove("xxh3_128").is_some(), "written with xxh3_128");
+            f.insert("sha256".into(), crate::support::sha256_hex(&bytes).into());
+        }
+    }
+    std::fs::write(dir.join(".optimus-receipts.json"), r.to_string()).unwrap();
+}
+
+#[test]
+fn files_are_recorded_with_xxh3_and_match_the_bytes() {
+    let (_server, p) = installed();
+    let r = receipts(&p);
+    assert_eq!(r["format"], 2);
+    let f = file_receipt(&p, "optimus-plugin-x.yaml");
+    let bytes = std::fs::read(p.plugin_dir().join("optimus-plugin-x.yaml")).unwrap();
+    assert_eq!(f["xxh3_128"], crate::support::xxh3_128_hex(&bytes));
+    assert!(f.get("sha256").is_none(), "{f}");
+}
+
+#[test]
+fn receipts_of_format_1_still_verify_and_find_drift() {
+    let (server, p) = installed();
+    downgrade_receipts(&p);
+    verify_clean(&p);
+    // A changed file is found by its sha256 and repaired without a new
+    // download (the artifact cache holds the bytes).
+    let yaml = p.plugin_dir().join("optimus-plugin-x.yaml");
+    let good = std::fs::read(&yaml).unwrap();
+    std::fs::write(&yaml, b"name: edited\n").unwrap();
+    bin()
+        .args(["verify", "--plugin-dir"])
+        .arg(p.plugin_dir())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("optimus-plugin-x.yaml"));
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("1 to change"));
+    assert_eq!(std::fs::read(&yaml).unwrap(), good);
+    assert_eq!(server.gets(), 3, "repaired from the artifact cache");
+    // The new set is written in the current format; the two artifacts
+    // carried over keep their sha256 receipts and still verify.
+    let r = receipts(&p);
+    assert_eq!(r["format"], 2);
+    assert!(file_receipt(&p, "optimus-plugin-x.yaml")["xxh3_128"].is_string());
+    assert!(file_receipt(&p, "optimus-plugin-neo.yaml")["sha256"].is_string());
+    verify_clean(&p);
+}
+
+#[test]
+fn a_file_receipt_without_a_digest_means_state_unknown() {
+    let (_server, p) = installed();
+    let path = p.plugin_dir().join(".optimus-receipts.json");
+    let mut r = receipts(&p);
+    r["artifacts"][0]["files"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("xxh3_128");
+    std::fs::write(&path, r.to_string()).unwrap();
+    install(&p)
+        .success()
+        .stdout(predicate::str::contains("Plan: 3 to add,"))
+        .stderr(
+            predicate::str::contains("has no digest")
+                .and(predicate::str::contains("state unknown")),
+        );
+    verify_clean(&p);
+}
+
 #[test]
 fn missing_receipts_mean_state_unknown() {
     let (_server, p) = installed();

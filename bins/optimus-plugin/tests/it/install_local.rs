@@ -1,7 +1,9 @@
 //! Install scenarios over a local provider, through the binary.
 #![allow(clippy::unwrap_used, clippy::format_push_string)]
 
-use crate::support::{Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, zip_bytes};
+use crate::support::{
+    Project, bin, plugin_entries, plugin_yaml, sha256_hex, targz, xxh3_128_hex, zip_bytes,
+};
 use predicates::prelude::*;
 
 fn three_plugins(p: &Project) {
@@ -468,10 +470,10 @@ fn large_entries_are_written_byte_exact_and_verify_clean() {
         .assert()
         .success();
     let receipts = std::fs::read_to_string(dir.join(".optimus-receipts.json")).unwrap();
-    assert!(receipts.contains(&sha256_hex(&big)), "big file digest");
-    assert!(receipts.contains(&sha256_hex(&mid)), "zip entry digest");
+    assert!(receipts.contains(&xxh3_128_hex(&big)), "big file digest");
+    assert!(receipts.contains(&xxh3_128_hex(&mid)), "zip entry digest");
     assert!(
-        receipts.contains(&sha256_hex(&big[..(5 << 20)])),
+        receipts.contains(&xxh3_128_hex(&big[..(5 << 20)])),
         "single file digest"
     );
 }

@@ -90,6 +90,12 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// XXH3-128 of `data` as receipts record a file's content (high 64 bits
+/// first, as `xxhsum -H2` prints it).
+pub fn xxh3_128_hex(data: &[u8]) -> String {
+    hex::encode(xxhash_rust::xxh3::xxh3_128(data).to_be_bytes())
+}
+
 /// Every entry of a plugin set (following the `plugin_dir` link), hidden
 /// state files excluded: path -> sha256 (folders as `dir`).
 pub fn snapshot(plugin_dir: &Path) -> Option<BTreeMap<String, String>> {

@@ -1,4 +1,5 @@
-//! Copying one entry's bytes into its file: hashed (sha256) and counted
+//! Copying one entry's bytes into its file: hashed (XXH3-128, see
+//! [`crate::digest`]) and counted
 //! against the limits on the way; a large entry with the hashing and
 //! writing on a second thread.
 
@@ -7,9 +8,8 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::mpsc;
 
-use sha2::{Digest, Sha256};
-
 use super::Extractor;
+use crate::digest::{Algorithm, Hasher};
 use crate::error::{Error, Result};
 
 /// Size of one copy buffer.
@@ -81,7 +81,7 @@ impl Extractor<'_> {
     }
 
     /// Copies a large entry with the hashing and writing on a second
-    /// thread, so decompression (this thread) and sha256 + write run on two
+    /// thread, so decompression (this thread) and hashing + write run on two
     /// cores at once. At most [`PIPELINE_DEPTH`] buffers are in flight.
     pub(super) fn copy_pipelined(
         &mut self,
@@ -127,10 +127,10 @@ impl Extractor<'_> {
                 .join()
                 .map_err(|_| Error::State(format!("the writer of {} panicked", dest.display())))?;
             read_outcome?;
-            let sha = written.map_err(Error::io("writing", dest))?;
+            let digest = written.map_err(Error::io("writing", dest))?;
             // Keep one buffer for the next entry.
             self.buf = free_rx.try_recv().unwrap_or_else(|_| vec![0; COPY_BUF]);
-            Ok((sha, size))
+            Ok((digest, size))
         })
     }
 }
@@ -139,7 +139,7 @@ impl Extractor<'_> {
 /// flushed before publishing) handed to the disk as it goes.
 struct Sink<'f> {
     out: &'f mut File,
-    hasher: Sha256,
+    hasher: Hasher,
     writeback: bool,
     written: u64,
     flushed: u64,
@@ -149,7 +149,7 @@ impl<'f> Sink<'f> {
     fn new(out: &'f mut File, writeback: bool) -> Self {
         Self {
             out,
-            hasher: Sha256::new(),
+            hasher: Hasher::new(Algorithm::Xxh3_128),
             writeback,
             written: 0,
             flushed: 0,
@@ -173,11 +173,11 @@ impl<'f> Sink<'f> {
         self.flushed = self.written;
     }
 
-    /// The hex sha256 of everything put.
+    /// The hex digest of everything put.
     fn finish(mut self) -> String {
         if self.writeback {
             self.kick();
         }
-        hex::encode(self.hasher.finalize())
+        self.hasher.finish()
     }
 }

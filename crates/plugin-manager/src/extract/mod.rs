@@ -286,7 +286,7 @@ impl<'a> Extractor<'a> {
             .open(&dest)
             .map_err(Error::io("creating", &dest))?;
         let big = declared.is_none_or(|d| d >= copy::PIPELINE_MIN_BYTES);
-        let (sha256, size) = if big {
+        let (xxh3_128, size) = if big {
             self.copy_pipelined(name, reader, &mut out, &dest)?
         } else {
             self.copy_inline(name, reader, &mut out, &dest)?
@@ -296,7 +296,8 @@ impl<'a> Extractor<'a> {
             .map_err(Error::io("setting the mode of", &dest))?;
         self.files.push(FileReceipt {
             path: path.as_str().to_owned(),
-            sha256,
+            xxh3_128: Some(xxh3_128),
+            sha256: None,
             size,
             mode,
             stat: None,

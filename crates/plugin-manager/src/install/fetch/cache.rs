@@ -14,11 +14,10 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::{Algorithm, digest_reader};
 use crate::layout::Layout;
 
 /// The cache folder of one plugin folder.
@@ -68,6 +67,7 @@ impl ArtifactCache {
             Ok(file) => Some(CacheWriter {
                 file,
                 written: 0,
+                kicked: 0,
                 failed: false,
             }),
             Err(e) => {
@@ -83,6 +83,7 @@ impl ArtifactCache {
         let Some(path) = self.entry(sha256) else {
             return;
         };
+        w.kick();
         if w.failed || w.written != size || w.file.flush().is_err() {
             tracing::warn!(cache = %self.dir.display(), "the artifact cache entry could not be written; it is left out");
             return;
@@ -105,7 +106,7 @@ impl ArtifactCache {
                 return None;
             }
         };
-        match digest(&mut file) {
+        match digest_reader(&mut file, Algorithm::Sha256) {
             Ok((got, n)) if got == sha256 && n == size && file.rewind().is_ok() => Some(file),
             Ok(_) => {
                 tracing::warn!(entry = %path.display(), "the cached artifact does not match its sha256; removing it and downloading");
@@ -140,31 +141,35 @@ impl ArtifactCache {
     }
 }
 
-/// sha256 (hex) and size of everything `r` holds.
-fn digest(r: &mut impl Read) -> io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
-}
-
 /// Receives a copy of a download's bytes (see
 /// [`StreamReader::tee`](crate::fetch::StreamReader::tee)). Never fails: a
 /// write error only marks the entry as not to be kept.
+///
+/// The bytes are handed to the disk as they arrive (every
+/// [`KICK_STEP`]): the flush that makes a new set durable is file-system
+/// wide, so dirty cache pages left for it would make every cold install
+/// wait for them at the end.
 pub(crate) struct CacheWriter {
     file: tempfile::NamedTempFile,
     written: u64,
+    kicked: u64,
     failed: bool,
+}
+
+/// How much of a cache entry is written between two write-back kicks.
+const KICK_STEP: u64 = 8 << 20;
+
+impl CacheWriter {
+    fn kick(&mut self) {
+        // Advisory: a cache entry need not survive a crash (it is hashed
+        // again before use).
+        let _ = safe_fs::atomic::start_writeback(
+            self.file.as_file(),
+            self.kicked,
+            self.written - self.kicked,
+        );
+        self.kicked = self.written;
+    }
 }
 
 impl Write for CacheWriter {
@@ -172,6 +177,9 @@ impl Write for CacheWriter {
         if !self.failed {
             if self.file.write_all(buf).is_ok() {
                 self.written += buf.len() as u64;
+                if self.written - self.kicked >= KICK_STEP {
+                    self.kick();
+                }
             } else {
                 self.failed = true;
             }
@@ -187,6 +195,8 @@ impl Write for CacheWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
 
     #[test]
     fn an_entry_is_kept_found_checked_and_cleaned() {
