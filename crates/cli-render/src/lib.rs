@@ -5,6 +5,7 @@
 //! - [`diagnostic`]: problems of YAML plugins shaped like rustc's
 //!   (`error:`, `--> file:line:col`, the source line with `^` under the
 //!   span, `help:`), and one summary line.
+//! - [`mask`]: secret values out of the config lines a block quotes.
 //! - [`plan`]: an install plan like terraform's (`+`, `~`, `-`, `=`) and
 //!   its `Plan: ...` line.
 //! - [`table`]: left-aligned columns whose widths come from the content,
@@ -16,6 +17,7 @@
 //! the environment itself; the binary builds it once with [`Style::detect`].
 
 pub mod diagnostic;
+pub mod mask;
 pub mod plan;
 pub mod progress;
 pub mod table;

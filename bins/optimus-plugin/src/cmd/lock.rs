@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     safe_fs::atomic::write_file(&path, lock.to_yaml().as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     match global.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::json!({"lock_file": path, "artifacts": lock.artifacts.iter().map(|a| serde_json::json!({"source": a.source, "sha256": a.sha256, "size": a.size})).collect::<Vec<_>>()})
         ),
@@ -60,8 +60,8 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             for a in &lock.artifacts {
                 table.row([a.source.clone(), a.size.to_string(), a.sha256.clone()]);
             }
-            print!("{}", table.render(style().width));
-            println!(
+            out!("{}", table.render(style().width));
+            outln!(
                 "{}: {} artifacts pinned",
                 path.display(),
                 lock.artifacts.len()

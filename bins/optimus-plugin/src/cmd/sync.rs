@@ -118,11 +118,11 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
 fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
     match output {
         Output::Json => {
-            println!("{}", serde_json::to_string_pretty(r)?);
+            outln!("{}", serde_json::to_string_pretty(r)?);
         }
         Output::Text => {
             if r.http_status == 304 {
-                println!(
+                outln!(
                     "{} YAML plugins in {} are up to date ({} answered 304 Not Modified)",
                     r.plugins,
                     r.plugin_dir.display(),
@@ -131,15 +131,15 @@ fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
                 return Ok(());
             }
             for c in &r.added {
-                println!("added    {} {}", c.name, c.version);
+                outln!("added    {} {}", c.name, c.version);
             }
             for u in &r.updated {
-                println!("updated  {} {} -> {}", u.name, u.old_version, u.new_version);
+                outln!("updated  {} {} -> {}", u.name, u.old_version, u.new_version);
             }
             for c in &r.removed {
-                println!("removed  {} {}", c.name, c.version);
+                outln!("removed  {} {}", c.name, c.version);
             }
-            println!(
+            outln!(
                 "synced {} YAML plugins from {} into {}: {} added, {} updated, {} removed, {} unchanged",
                 r.plugins,
                 r.url,
