@@ -63,7 +63,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         }
         Output::Text => {
             if receipts.is_none() {
-                outln!("{}: no plugins installed", dir.display());
+                out!("{}", cli_render::table::nothing_installed(&dir));
                 return Ok(ExitCode::SUCCESS);
             }
             let style = style();

@@ -55,17 +55,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
             serde_json::json!({"lock_file": path, "artifacts": lock.artifacts.iter().map(|a| serde_json::json!({"source": a.source, "sha256": a.sha256, "size": a.size})).collect::<Vec<_>>()})
         ),
         Output::Text => {
-            let mut table =
-                cli_render::table::Table::new(&["SOURCE", "SIZE", "SHA256"]).fixed(&[1, 2]);
-            for a in &lock.artifacts {
-                table.row([a.source.clone(), a.size.to_string(), a.sha256.clone()]);
-            }
-            out!("{}", table.render(style().width));
-            outln!(
-                "{}: {} artifacts pinned",
-                path.display(),
-                lock.artifacts.len()
-            );
+            out!("{}", cli_render::table::lock(&lock, &path, style()));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -221,9 +221,10 @@ fn invalid_plugin_name() {
 }
 
 #[test]
+/// The key owning the mapping that lacks `script` (not the mapping's first key).
 fn missing_script_points_at_entrypoint() {
     let src = BASE.replace("  script: python3 main.py", "  shell: /bin/bash");
-    assert_one(&src, 6, 3, "missing `script` in `entrypoint`");
+    assert_one(&src, 5, 1, "missing `script` in `entrypoint`");
 }
 
 #[test]
