@@ -159,24 +159,35 @@ pub fn report(err: &anyhow::Error, log_format: LogFormat) -> ExitCode {
     code
 }
 
-/// The error as one log event through the process's JSON logger.
+/// The error as one JSON log line on stderr, in the shape of the other log
+/// lines (`timestamp`, `level`, `message`, fields). Written directly, not
+/// through the logger, so no `RUST_LOG` filter can hide it.
 fn log_json(err: &anyhow::Error) {
     let placed = err.chain().find_map(|e| match e.downcast_ref() {
         Some(plugin_manager::Error::ConfigAt { file, problem }) => Some((file, problem)),
         _ => None,
     });
+    let mut line = serde_json::json!({
+        "timestamp": jiff::Timestamp::now().to_string(),
+        "level": "ERROR",
+    });
     if let Some((file, p)) = placed {
-        tracing::error!(
-            file = %file,
-            line = p.line,
-            column = p.column,
-            help = p.help.as_deref().unwrap_or(""),
-            expected = %p.expected.join(", "),
-            "{}",
-            p.message
-        );
-        return;
+        line["message"] = p.message.clone().into();
+        line["file"] = file.clone().into();
+        line["line"] = p.line.into();
+        line["column"] = p.column.into();
+        if let Some(help) = &p.help {
+            line["help"] = help.clone().into();
+        }
+        if !p.expected.is_empty() {
+            line["expected"] = p.expected.join(", ").into();
+        }
+    } else {
+        line["message"] = err.to_string().into();
+        let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+        if !causes.is_empty() {
+            line["causes"] = causes.into();
+        }
     }
-    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
-    tracing::error!(causes = %causes.join("; "), "{err}");
+    write_err(format_args!("{line}"));
 }

@@ -586,7 +586,11 @@ fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
                 &serde_saphyr::DefaultMessageFormatter,
                 other,
             );
-            let msg = msg.trim().to_owned();
+            let msg: String = msg
+                .trim()
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             match msg
                 .strip_prefix("expected ")
                 .and_then(|m| m.strip_suffix(" start"))
@@ -602,9 +606,20 @@ fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
                     let of = place::owner(text, line, column)
                         .map(|o| o.describe())
                         .unwrap_or_else(|| "this".to_owned());
+                    let help = match (want, of.as_str()) {
+                        ("a list", _) => {
+                            "write one entry per line, each starting with `- `".to_owned()
+                        }
+                        (_, "`plugins`") => {
+                            "`plugins:` holds plugin_dir, location, providers, plugins and limits"
+                                .to_owned()
+                        }
+                        (_, "`plugin`") => "`plugin:` holds artifacts (a list)".to_owned(),
+                        _ => format!("write {of} as `key: value` lines"),
+                    };
                     Problem::at(line, column, format!("{of} must be {want}, found {found}"))
                         .with_len(1)
-                        .with_help(format!("see the config reference for the keys of {of}"))
+                        .with_help(help)
                 }
                 _ => Problem::at(line, column, msg),
             }
