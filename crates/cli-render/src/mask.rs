@@ -202,10 +202,9 @@ fn value_end(chars: &[char], j: usize, depth: usize) -> usize {
         let c = chars[k];
         match quote {
             Some(q) if c == q => return k + 1,
-            Some(_) => {}
             None if depth > 0 && (c == ',' || c == '}' || c == ']') => return k,
             None if c == '#' && k > 0 && chars[k - 1] == ' ' => return k - 1,
-            None => {}
+            _ => {}
         }
         k += 1;
     }

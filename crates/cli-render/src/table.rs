@@ -280,13 +280,12 @@ pub fn lock(
     for a in &lock.artifacts {
         table.row([a.source.clone(), crate::bytes(a.size), a.sha256.clone()]);
     }
-    let mut out = table.render(style.width);
-    out.push_str(&format!(
-        "{}: {} pinned\n",
+    format!(
+        "{}{}: {} pinned\n",
+        table.render(style.width),
         path.display(),
         crate::count(lock.artifacts.len(), "artifact")
-    ));
-    out
+    )
 }
 
 /// `list` when the folder holds no installed set.

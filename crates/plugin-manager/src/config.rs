@@ -604,8 +604,7 @@ fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
                     };
                     let found = place::kind_at(text, line, column);
                     let of = place::owner(text, line, column)
-                        .map(|o| o.describe())
-                        .unwrap_or_else(|| "this".to_owned());
+                        .map_or_else(|| "this".to_owned(), |o| o.describe());
                     let help = match (want, of.as_str()) {
                         ("a list", _) => {
                             "write one entry per line, each starting with `- `".to_owned()
