@@ -586,11 +586,7 @@ fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
                 &serde_saphyr::DefaultMessageFormatter,
                 other,
             );
-            let msg: String = msg
-                .trim()
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
+            let msg = msg.trim().to_owned();
             match msg
                 .strip_prefix("expected ")
                 .and_then(|m| m.strip_suffix(" start"))
@@ -624,7 +620,18 @@ fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
             }
         }
     };
+    let mut problem = problem;
+    // Keys and values come from the file: no control character (an ANSI
+    // escape in a key) reaches a terminal through the message.
+    problem.message = printable(&problem.message);
+    problem.help = problem.help.as_deref().map(printable);
     Error::config_at(file, problem)
+}
+
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// `file:line:col: message` for a YAML error.

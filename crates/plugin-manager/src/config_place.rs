@@ -116,13 +116,21 @@ pub(crate) fn owner(text: &str, line: u64, column: u64) -> Option<Owner> {
             match c {
                 '}' => depth += 1,
                 '{' if depth == 0 => {
-                    let list = owning_key(&lines, idx + 1, i).map(|(_, _, k)| k);
-                    let at = shape(here).filter(|s| s.dash.is_some() && s.content == i);
-                    let list = if at.is_some() || before[..i].trim_end().ends_with('-') {
-                        list
-                    } else {
-                        key_of(before[..i].trim_start_matches([' ', '-'])).map(str::to_owned)
-                    };
+                    let head = before[..i].trim_end();
+                    // `key: {...}`: the mapping is that key's value.
+                    if let Some(k) = head.strip_suffix(':') {
+                        let start = k.rfind(['{', ',', ' ']).map_or(0, |j| j + 1);
+                        let name = k[start..].trim_matches(['"', '\'']);
+                        if !name.is_empty() && name != "-" {
+                            return Some(Owner::Key {
+                                line,
+                                column: to_u64(start + 1),
+                                name: name.to_owned(),
+                            });
+                        }
+                    }
+                    // `- {...}`: a list entry.
+                    let list = owning_key(&lines, idx, i).map(|(_, _, k)| k);
                     return Some(Owner::Item {
                         line,
                         column: to_u64(i + 1),
@@ -223,6 +231,9 @@ mod tests {
         let o = owner(CFG, 5, 8).unwrap();
         assert_eq!(o.span(), (5, 7, 1));
         assert_eq!(o.describe(), "this entry of `providers`");
+        let o = owner("auth:\n  basic: {username: u}\n", 2, 13).unwrap();
+        assert_eq!(o.describe(), "`basic`");
+        assert_eq!(o.span(), (2, 3, 5));
     }
 
     #[test]
