@@ -535,10 +535,24 @@ pub(crate) fn normalize_sha256(raw: &str) -> std::result::Result<String, String>
     }
 }
 
-/// A YAML or schema error of the config as a placed problem: the message
-/// without its position, a missing key moved to the mapping that lacks it,
-/// the closest expected key or value as help.
-fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
+/// A YAML or schema error of a config file as a placed problem
+/// ([`Error::ConfigAt`]): the message without its position, a missing key
+/// moved to the mapping that lacks it, the closest expected key or value as
+/// help. `text` is the file's content. The manager config's loader uses it;
+/// so can a front end for another config file read with serde-saphyr (the
+/// sync client config), to show its mistakes the same way.
+///
+/// # Examples
+///
+/// ```
+/// let text = "host: [localhost\n";
+/// let e = serde_saphyr::from_str::<std::collections::BTreeMap<String, String>>(text).unwrap_err();
+/// let err = plugin_manager::config::yaml_problem("client.yaml", text, &e);
+/// let plugin_manager::Error::ConfigAt { problem, .. } = &err else { panic!("{err}") };
+/// assert_eq!((problem.line, problem.column), (1, 7));
+/// assert!(!problem.message.contains("line 1"), "{}", problem.message);
+/// ```
+pub fn yaml_problem(file: &str, text: &str, e: &serde_saphyr::Error) -> Error {
     use serde_saphyr::Error as E;
     let inner = e.without_snippet();
     let Some(loc) = e.location() else {

@@ -217,3 +217,16 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!stderr.contains("panicked"), "{command}: {stderr}");
     }
 }
+
+/// `sync -c`: the client config's mistakes get the same block, secrets
+/// masked.
+#[test]
+fn sync_client_config_mistakes_as_blocks() {
+    let p = Project::new();
+    p.write_config("host: [localhost:9100\nauth:\n  token: tok-1x9\n");
+    let (code, stderr) = run(&p, &["sync", "--plugin-dir", "plugins"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("tok-1x9"), "{stderr}");
+    assert!(!stderr.contains("<input>"), "{stderr}");
+    insta::assert_snapshot!("sync_client_config", stderr);
+}
