@@ -296,7 +296,9 @@ impl ManagerConfig {
                 let origin = at(&shown, &raw);
                 let entry =
                     source_entry(&raw.value, &cfg.base_dir, origin).map_err(|e| match e {
-                        Error::Config(m) => fail(spanned_problem(&raw, strip_origin(&m))),
+                        Error::Config(m) => fail(spanned_problem(&raw, strip_origin(&m)).with_help(
+                        "a source is an https, http, gs, s3, az or file URL, or a path relative to this file; go-getter options as `?checksum=sha256:<hex>`, `?archive=false`, `?filename=NAME`".into(),
+                    )),
                         other => other,
                     })?;
                 listed_once(

@@ -32,6 +32,26 @@ const CASES: &[(&str, &str)] = &[
         "key_of_another_type",
         "plugins:\n  providers:\n    - type: http\n      name: web\n      url: https://plugins.example.org/\n      sas_token: sas-secret\n",
     ),
+    (
+        "bad_sha256",
+        "plugins:\n  providers:\n    - {type: local, name: ex, path: ./dist}\n  plugins:\n    - provider: ex\n      path: bq2bq.tar.gz\n      sha256: 9f86d08\n",
+    ),
+    (
+        "two_providers_one_name",
+        "plugins:\n  providers:\n    - {type: local, name: ex, path: ./dist}\n    - type: local\n      name: ex\n      path: ./other\n",
+    ),
+    (
+        "listed_twice",
+        "plugin:\n  artifacts:\n    - ./dist/optimus-plugin-neo.yaml\n    - ./dist/optimus-plugin-neo.yaml\n",
+    ),
+    (
+        "two_plugin_folders",
+        "plugins:\n  plugin_dir: /app/plugins\n  location: /srv/plugins\n",
+    ),
+    (
+        "bad_source",
+        "plugin:\n  artifacts:\n    - ftp://ci:hunter2@plugins.example.org/x.tar.gz\n",
+    ),
 ];
 
 const SECRETS: &[&str] = &[
