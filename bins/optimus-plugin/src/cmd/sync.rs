@@ -66,7 +66,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let host = match (&args.host, &args.config) {
         (Some(h), _) => h.clone(),
         (None, Some(path)) => ClientConfig::load(path)
-            .map_err(|e| client_config_error(path, e))?
+            .map_err(|e| client_config_error(path, &e))?
             .host
             .ok_or_else(|| {
                 UsageError(format!(
@@ -156,9 +156,9 @@ fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
 
 /// A mistake in the client config as the same block as the manager
 /// config's (exit code 2); other errors (unreadable file) as one line.
-fn client_config_error(path: &std::path::Path, e: plugin_sync::SyncError) -> anyhow::Error {
+fn client_config_error(path: &std::path::Path, e: &plugin_sync::SyncError) -> anyhow::Error {
     use plugin_sync::error::ConfigError;
-    if let plugin_sync::SyncError::Config(ConfigError::Yaml { origin, source }) = &e {
+    if let plugin_sync::SyncError::Config(ConfigError::Yaml { origin, source }) = e {
         let shown = path.display().to_string();
         if let Ok(text) = std::fs::read_to_string(path) {
             let placed = plugin_manager::config::yaml_problem(&shown, &text, source);
