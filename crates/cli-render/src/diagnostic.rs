@@ -190,29 +190,81 @@ pub fn summary(report: &Report) -> String {
     line
 }
 
-/// An error and its causes for stderr: `error: ...` and one `caused by:`
-/// line per cause; when a cause is a refused YAML plugin
-/// ([`plugin_spec::SpecError::Invalid`]), its problems follow as
-/// [`problem`] blocks instead of one long line (the file is named by the
-/// error's origin; its lines are shown when `source` can read it).
+/// Which file [`error_chain`] asks the text of: a refused YAML plugin (named
+/// as inside its artifact) or the config file of a
+/// [`plugin_manager::Error::ConfigAt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text<'a> {
+    /// A YAML plugin's origin.
+    Plugin(&'a str),
+    /// A config file.
+    Config(&'a str),
+}
+
+/// A mistake in a config file ([`plugin_manager::Error::ConfigAt`]) as a
+/// rustc-style block. The line shown has the value of every secret-bearing
+/// key (and the credentials of every URL) replaced by `***`
+/// ([`crate::mask::mask_secrets`]).
 ///
 /// # Examples
 ///
 /// ```
+/// let yaml = "plugins:\n  providers:\n    - type: http\n      name: web\n      url: https://h/\n      auth:\n        token: s3cr3t\n";
+/// let err = plugin_manager::ManagerConfig::from_str(yaml, "optimus.yaml".as_ref()).unwrap_err();
+/// let plugin_manager::Error::ConfigAt { file, problem } = &err else { panic!("{err}") };
+/// let text = cli_render::diagnostic::config_problem(file, Some(yaml), problem, cli_render::Style::plain());
+/// assert!(text.starts_with("error: unknown key `token` in `auth`\n"), "{text}");
+/// assert!(text.contains(" --> optimus.yaml:7:9\n"), "{text}");
+/// assert!(text.contains("7 |         token: ***\n"), "{text}");
+/// assert!(!text.contains("s3cr3t"));
+/// ```
+pub fn config_problem(file: &str, source: Option<&str>, p: &Problem, style: Style) -> String {
+    let masked = source.map(crate::mask::mask_secrets);
+    problem(file, masked.as_deref(), p, Severity::Error, style)
+}
+
+/// An error and its causes for stderr: `error: ...` and one `caused by:`
+/// line per cause; when a cause is a refused YAML plugin
+/// ([`plugin_spec::SpecError::Invalid`]), its problems follow as
+/// [`problem`] blocks instead of one long line (the file is named by the
+/// error's origin; its lines are shown when `source` can read it); when a
+/// cause is a placed config mistake ([`plugin_manager::Error::ConfigAt`]),
+/// it is one [`config_problem`] block.
+///
+/// # Examples
+///
+/// ```
+/// use cli_render::diagnostic::{Text, error_chain};
 /// let err = plugin_spec::load_str("name: neo\nimagee: x\n", "optimus-plugin-neo.yaml").unwrap_err();
-/// let text = cli_render::diagnostic::error_chain(&err, |_| None, cli_render::Style::plain());
+/// let text = error_chain(&err, |_| None, cli_render::Style::plain());
 /// assert!(text.starts_with("error: missing `"));
 /// assert!(text.contains("\n\nerror: unknown key `imagee` in the plugin\n"));
 /// assert!(text.contains("--> optimus-plugin-neo.yaml:2:1"));
+///
+/// let yaml = "plugins:\n  plugin_dri: x\n";
+/// let err = plugin_manager::ManagerConfig::from_str(yaml, "c.yaml".as_ref()).unwrap_err();
+/// let text = error_chain(&err, |t| (t == Text::Config("c.yaml")).then(|| yaml.to_owned()), cli_render::Style::plain());
+/// assert!(text.starts_with("error: unknown key `plugin_dri` in `plugins`\n --> c.yaml:2:3\n"), "{text}");
+/// assert!(text.contains("help: did you mean \"plugin_dir\"?"), "{text}");
 /// ```
 pub fn error_chain(
     err: &(dyn std::error::Error + 'static),
-    source: impl Fn(&str) -> Option<String>,
+    source: impl Fn(Text<'_>) -> Option<String>,
     style: Style,
 ) -> String {
     let mut chain = vec![err];
     while let Some(next) = chain.last().and_then(|e| e.source()) {
         chain.push(next);
+    }
+    let placed = chain.iter().find_map(|e| match e.downcast_ref() {
+        Some(plugin_manager::Error::ConfigAt { file, problem }) => Some((file, problem)),
+        _ => None,
+    });
+    if let Some((file, p)) = placed {
+        let text = source(Text::Config(file));
+        let mut out = config_problem(file, text.as_deref(), p, style);
+        out.push('\n');
+        return out;
     }
     let invalid = chain
         .iter()
@@ -246,7 +298,7 @@ pub fn error_chain(
             let _ = writeln!(out, "  caused by: {text}");
         }
     }
-    let text = source(origin);
+    let text = source(Text::Plugin(origin));
     let found = problems
         .iter()
         .map(|p| (p, Severity::Error))

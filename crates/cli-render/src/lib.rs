@@ -5,6 +5,7 @@
 //! - [`diagnostic`]: problems of YAML plugins shaped like rustc's
 //!   (`error:`, `--> file:line:col`, the source line with `^` under the
 //!   span, `help:`), and one summary line.
+//! - [`mask`]: secret values out of the config lines a block quotes.
 //! - [`plan`]: an install plan like terraform's (`+`, `~`, `-`, `=`) and
 //!   its `Plan: ...` line.
 //! - [`table`]: left-aligned columns whose widths come from the content,
@@ -16,6 +17,7 @@
 //! the environment itself; the binary builds it once with [`Style::detect`].
 
 pub mod diagnostic;
+pub mod mask;
 pub mod plan;
 pub mod progress;
 pub mod table;
@@ -126,4 +128,31 @@ pub fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// A size for people, in binary units with one decimal: `512 B`,
+/// `4.1 MiB` (exact bytes stay in `--output json` and the lock file).
+///
+/// ```
+/// use cli_render::bytes;
+/// assert_eq!(bytes(0), "0 B");
+/// assert_eq!(bytes(1023), "1023 B");
+/// assert_eq!(bytes(1536), "1.5 KiB");
+/// assert_eq!(bytes(4_300_000), "4.1 MiB");
+/// assert_eq!(bytes(u64::MAX), "16.0 EiB");
+/// ```
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    // Tenths of the unit, in integers: exact for every u64.
+    let mut unit = 0;
+    let mut div: u128 = 1024;
+    while unit + 1 < UNITS.len() && u128::from(n) >= div * 1024 {
+        div *= 1024;
+        unit += 1;
+    }
+    let tenths = (u128::from(n) * 10 + div / 2) / div;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }

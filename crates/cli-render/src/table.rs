@@ -256,3 +256,44 @@ pub fn verify(report: &plugin_manager::VerifyReport, style: crate::Style) -> Str
     }
     table.render(style.width)
 }
+
+/// `lock`'s result: a `SOURCE SIZE SHA256` table (sizes in binary units,
+/// [`crate::bytes`]; exact bytes are in the lock file and `--output json`)
+/// and the `FILE: N artifacts pinned` line.
+///
+/// # Examples
+///
+/// ```
+/// use plugin_manager::{LockFile, LockedArtifact};
+/// let lock = LockFile { artifacts: vec![LockedArtifact {
+///     source: "dist:bq2bq.tar.gz".into(), sha256: "ab".repeat(32), size: 4_300_000 }] };
+/// let text = cli_render::table::lock(&lock, "optimus-plugins.lock".as_ref(), cli_render::Style::plain());
+/// assert!(text.starts_with("SOURCE             SIZE     SHA256\ndist:bq2bq.tar.gz  4.1 MiB  abab"), "{text}");
+/// assert!(text.ends_with("\noptimus-plugins.lock: 1 artifact pinned\n"), "{text}");
+/// ```
+pub fn lock(
+    lock: &plugin_manager::LockFile,
+    path: &std::path::Path,
+    style: crate::Style,
+) -> String {
+    let mut table = Table::new(&["SOURCE", "SIZE", "SHA256"]).fixed(&[1, 2]);
+    for a in &lock.artifacts {
+        table.row([a.source.clone(), crate::bytes(a.size), a.sha256.clone()]);
+    }
+    format!(
+        "{}{}: {} pinned\n",
+        table.render(style.width),
+        path.display(),
+        crate::count(lock.artifacts.len(), "artifact")
+    )
+}
+
+/// `list` when the folder holds no installed set.
+///
+/// ```
+/// assert_eq!(cli_render::table::nothing_installed("/app/plugins".as_ref()),
+///            "/app/plugins: no plugins installed\n");
+/// ```
+pub fn nothing_installed(dir: &std::path::Path) -> String {
+    format!("{}: no plugins installed\n", dir.display())
+}

@@ -21,6 +21,29 @@ pub enum Error {
     /// starts with `file:line:col:` where a position is known.
     #[error("{0}")]
     Config(String),
+    /// A mistake in the config at a known place, as data: the file, and the
+    /// problem (line, column, marked length, a message without the
+    /// position, the expected keys, a hint), so a front end can show the
+    /// line with a marker under it. The text is `file:line:col: message`
+    /// and the hint.
+    ///
+    /// ```
+    /// use plugin_manager::{Error, ManagerConfig};
+    /// let yaml = "plugins:\n  providers:\n    - {type: locl, name: a, path: x}\n";
+    /// let err = ManagerConfig::from_str(yaml, "c.yaml".as_ref()).unwrap_err();
+    /// let Error::ConfigAt { file, problem } = &err else { panic!("{err}") };
+    /// assert_eq!((file.as_str(), problem.line, problem.column, problem.len), ("c.yaml", 3, 14, 4));
+    /// assert_eq!(problem.message, "unknown value `locl` for `type`");
+    /// assert_eq!(problem.help.as_deref(), Some("did you mean \"local\"?"));
+    /// assert!(err.is_config());
+    /// ```
+    #[error("{file}:{problem}")]
+    ConfigAt {
+        /// The config file as given.
+        file: String,
+        /// What is wrong and where.
+        problem: Box<plugin_spec::Problem>,
+    },
     /// Reading or writing a local file failed.
     #[error("{what} {}: {source}", path.display())]
     Io {
@@ -155,8 +178,18 @@ impl Error {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            Error::Config(_) | Error::Unpinned(_) | Error::ManagedBySync { .. }
+            Error::Config(_)
+                | Error::ConfigAt { .. }
+                | Error::Unpinned(_)
+                | Error::ManagedBySync { .. }
         ) || matches!(self, Error::Fetch(plugin_repo::RepoError::Config(_)))
+    }
+
+    pub(crate) fn config_at(file: &str, problem: plugin_spec::Problem) -> Error {
+        Error::ConfigAt {
+            file: file.to_owned(),
+            problem: Box::new(problem),
+        }
     }
 
     pub(crate) fn io(

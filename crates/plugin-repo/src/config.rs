@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
+use serde_saphyr::Spanned;
 
 use crate::SecretValue;
 
@@ -279,67 +280,124 @@ pub struct LocalConfig {
     pub path: PathBuf,
 }
 
-/// Flat form of every key, so the YAML deserializer reports unknown keys
-/// with their position (an internally tagged enum would buffer the map and
-/// lose it). Checked per type afterwards.
+/// One entry of `plugins.providers` as written, before its keys are
+/// checked against its type: deserialize it (every key keeps its position)
+/// and call [`ProviderEntry::check`], so a problem comes back with the
+/// line and column of the key at fault as data.
+///
+/// Flat, so the YAML deserializer reports unknown keys with their position
+/// (an internally tagged enum would buffer the map and lose it).
+///
+/// ```
+/// let entry: plugin_repo::ProviderEntry =
+///     serde_saphyr::from_str("type: http\nname: web\nurl: https://h/\nbucket: b\n").unwrap();
+/// let problem = entry.check().unwrap_err();
+/// assert_eq!(problem.key, Some("bucket"));
+/// assert_eq!((problem.line, problem.column), (4, 9));
+/// assert!(problem.message.contains("does not apply to type http"), "{}", problem.message);
+/// ```
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawProvider {
+pub struct ProviderEntry {
     #[serde(rename = "type")]
     kind: ProviderKind,
     name: String,
-    url: Option<String>,
-    auth: Option<HttpAuth>,
-    netrc: Option<bool>,
-    bucket: Option<String>,
-    prefix: Option<String>,
-    service_account: Option<SecretValue>,
-    endpoint: Option<String>,
-    anonymous: Option<bool>,
-    region: Option<String>,
-    path_style: Option<bool>,
-    access_key_id: Option<SecretValue>,
-    secret_access_key: Option<SecretValue>,
-    session_token: Option<SecretValue>,
-    account: Option<String>,
-    container: Option<String>,
-    access_key: Option<SecretValue>,
-    sas_token: Option<SecretValue>,
-    use_emulator: Option<bool>,
-    path: Option<PathBuf>,
+    url: Option<Spanned<String>>,
+    auth: Option<Spanned<HttpAuth>>,
+    netrc: Option<Spanned<bool>>,
+    bucket: Option<Spanned<String>>,
+    prefix: Option<Spanned<String>>,
+    service_account: Option<Spanned<SecretValue>>,
+    endpoint: Option<Spanned<String>>,
+    anonymous: Option<Spanned<bool>>,
+    region: Option<Spanned<String>>,
+    path_style: Option<Spanned<bool>>,
+    access_key_id: Option<Spanned<SecretValue>>,
+    secret_access_key: Option<Spanned<SecretValue>>,
+    session_token: Option<Spanned<SecretValue>>,
+    account: Option<Spanned<String>>,
+    container: Option<Spanned<String>>,
+    access_key: Option<Spanned<SecretValue>>,
+    sas_token: Option<Spanned<SecretValue>>,
+    use_emulator: Option<Spanned<bool>>,
+    path: Option<Spanned<PathBuf>>,
 }
 
-impl RawProvider {
-    fn present_keys(&self) -> Vec<&'static str> {
+/// Why a provider entry is refused ([`ProviderEntry::check`]): the message,
+/// the key at fault and where its value is written (line and column 0:
+/// the entry as a whole, e.g. a required key is missing). Never holds a
+/// secret's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderProblem {
+    /// What is wrong, naming the provider and the key.
+    pub message: String,
+    /// The key at fault, when one is.
+    pub key: Option<&'static str>,
+    /// 1-based line of that key's value (0: not known).
+    pub line: u64,
+    /// 1-based column of that key's value (0: not known).
+    pub column: u64,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for ProviderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProviderProblem {}
+
+type Pos = (u64, u64);
+
+fn pos<T>(s: &Spanned<T>) -> Pos {
+    (s.referenced.line(), s.referenced.column())
+}
+
+fn val<T>(s: Option<Spanned<T>>) -> Option<T> {
+    s.map(|s| s.value)
+}
+
+impl ProviderEntry {
+    fn present_keys(&self) -> Vec<(&'static str, Pos)> {
         let mut keys = Vec::new();
-        let mut add = |set: bool, key: &'static str| {
-            if set {
-                keys.push(key);
+        let mut add = |at: Option<Pos>, key: &'static str| {
+            if let Some(at) = at {
+                keys.push((key, at));
             }
         };
-        add(self.url.is_some(), "url");
-        add(self.auth.is_some(), "auth");
-        add(self.netrc.is_some(), "netrc");
-        add(self.bucket.is_some(), "bucket");
-        add(self.prefix.is_some(), "prefix");
-        add(self.service_account.is_some(), "service_account");
-        add(self.endpoint.is_some(), "endpoint");
-        add(self.anonymous.is_some(), "anonymous");
-        add(self.region.is_some(), "region");
-        add(self.path_style.is_some(), "path_style");
-        add(self.access_key_id.is_some(), "access_key_id");
-        add(self.secret_access_key.is_some(), "secret_access_key");
-        add(self.session_token.is_some(), "session_token");
-        add(self.account.is_some(), "account");
-        add(self.container.is_some(), "container");
-        add(self.access_key.is_some(), "access_key");
-        add(self.sas_token.is_some(), "sas_token");
-        add(self.use_emulator.is_some(), "use_emulator");
-        add(self.path.is_some(), "path");
+        add(self.url.as_ref().map(pos), "url");
+        add(self.auth.as_ref().map(pos), "auth");
+        add(self.netrc.as_ref().map(pos), "netrc");
+        add(self.bucket.as_ref().map(pos), "bucket");
+        add(self.prefix.as_ref().map(pos), "prefix");
+        add(self.service_account.as_ref().map(pos), "service_account");
+        add(self.endpoint.as_ref().map(pos), "endpoint");
+        add(self.anonymous.as_ref().map(pos), "anonymous");
+        add(self.region.as_ref().map(pos), "region");
+        add(self.path_style.as_ref().map(pos), "path_style");
+        add(self.access_key_id.as_ref().map(pos), "access_key_id");
+        add(
+            self.secret_access_key.as_ref().map(pos),
+            "secret_access_key",
+        );
+        add(self.session_token.as_ref().map(pos), "session_token");
+        add(self.account.as_ref().map(pos), "account");
+        add(self.container.as_ref().map(pos), "container");
+        add(self.access_key.as_ref().map(pos), "access_key");
+        add(self.sas_token.as_ref().map(pos), "sas_token");
+        add(self.use_emulator.as_ref().map(pos), "use_emulator");
+        add(self.path.as_ref().map(pos), "path");
         keys
     }
 
-    fn allowed(kind: ProviderKind) -> &'static [&'static str] {
+    /// The keys a provider of `kind` takes besides `type` and `name`.
+    ///
+    /// ```
+    /// assert_eq!(plugin_repo::ProviderEntry::allowed(plugin_repo::ProviderKind::Local), ["path"]);
+    /// ```
+    pub fn allowed(kind: ProviderKind) -> &'static [&'static str] {
         match kind {
             ProviderKind::Http => &["url", "auth", "netrc"],
             ProviderKind::Gcs => &[
@@ -374,106 +432,185 @@ impl RawProvider {
         }
     }
 
-    fn into_config(self) -> Result<ProviderConfig, String> {
+    /// The provider's name as written.
+    ///
+    /// ```
+    /// let e: plugin_repo::ProviderEntry = serde_saphyr::from_str("type: local\nname: dev\n").unwrap();
+    /// assert_eq!(e.name(), "dev");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Checks the keys against the type and builds the provider.
+    ///
+    /// ```
+    /// let e: plugin_repo::ProviderEntry = serde_saphyr::from_str("type: local\nname: dev\n").unwrap();
+    /// let problem = e.check().unwrap_err();
+    /// assert_eq!(problem.message, "provider \"dev\" (type local): `path` is required");
+    /// assert_eq!((problem.key, problem.line), (Some("path"), 0));
+    /// assert_eq!(problem.help.as_deref(), Some("add `path:` (the folder) to this provider"));
+    /// ```
+    #[allow(clippy::too_many_lines)]
+    pub fn check(self) -> Result<ProviderConfig, ProviderProblem> {
         let kind = self.kind;
         let name = self.name.clone();
+        let whole =
+            |message: String, key: Option<&'static str>, help: Option<String>| ProviderProblem {
+                message,
+                key,
+                line: 0,
+                column: 0,
+                help,
+            };
         if name.trim().is_empty() {
-            return Err(format!("provider of type {kind}: `name` must not be empty"));
-        }
-        let allowed = Self::allowed(kind);
-        let wrong: Vec<&str> = self
-            .present_keys()
-            .into_iter()
-            .filter(|k| !allowed.contains(k))
-            .collect();
-        if !wrong.is_empty() {
-            return Err(format!(
-                "provider {name:?} (type {kind}): key(s) {} do not apply to type {kind}; allowed: type, name, {}",
-                wrong
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                allowed.join(", ")
+            return Err(whole(
+                format!("provider of type {kind}: `name` must not be empty"),
+                Some("name"),
+                Some("give the provider a name that plugins refer to".into()),
             ));
         }
-        let need = |v: Option<String>, key: &str| -> Result<String, String> {
-            match v {
-                Some(s) if !s.trim().is_empty() => Ok(s),
-                _ => Err(format!(
-                    "provider {name:?} (type {kind}): `{key}` is required"
+        let allowed = Self::allowed(kind);
+        if let Some((key, (line, column))) = self
+            .present_keys()
+            .into_iter()
+            .find(|(k, _)| !allowed.contains(k))
+        {
+            return Err(ProviderProblem {
+                message: format!("provider {name:?}: `{key}` does not apply to type {kind}"),
+                key: Some(key),
+                line,
+                column,
+                help: Some(format!(
+                    "a provider of type {kind} takes type, name, {}",
+                    allowed.join(", ")
                 )),
-            }
+            });
+        }
+        let need = |v: Option<Spanned<String>>, key: &'static str, what: &str| match v {
+            Some(s) if !s.value.trim().is_empty() => Ok(s.value),
+            Some(s) => Err(ProviderProblem {
+                message: format!("provider {name:?} (type {kind}): `{key}` is empty"),
+                key: Some(key),
+                line: s.referenced.line(),
+                column: s.referenced.column(),
+                help: Some(format!("set `{key}` to {what}")),
+            }),
+            None => Err(whole(
+                format!("provider {name:?} (type {kind}): `{key}` is required"),
+                Some(key),
+                Some(format!("add `{key}:` ({what}) to this provider")),
+            )),
         };
         let settings = match kind {
             ProviderKind::Http => {
-                let auth = self.auth.unwrap_or_default();
+                let auth_at = self.auth.as_ref().map(pos).unwrap_or_default();
+                let auth = val(self.auth).unwrap_or_default();
                 if auth.bearer.is_some() && auth.basic.is_some() {
-                    return Err(format!(
-                        "provider {name:?} (type http): `auth` takes `bearer` or `basic`, not both"
-                    ));
+                    return Err(ProviderProblem {
+                        message: format!(
+                            "provider {name:?} (type http): `auth` takes `bearer` or `basic`, not both"
+                        ),
+                        key: Some("auth"),
+                        line: auth_at.0,
+                        column: auth_at.1,
+                        help: Some("keep one of `bearer` and `basic`".into()),
+                    });
                 }
                 ProviderSettings::Http(HttpConfig {
-                    url: need(self.url, "url")?,
+                    url: need(self.url, "url", "the base URL")?,
                     auth,
-                    netrc: self.netrc.unwrap_or(true),
+                    netrc: val(self.netrc).unwrap_or(true),
                 })
             }
             ProviderKind::Gcs => ProviderSettings::Gcs(GcsConfig {
-                bucket: need(self.bucket, "bucket")?,
-                prefix: self.prefix,
-                service_account: self.service_account,
-                endpoint: self.endpoint,
-                anonymous: self.anonymous.unwrap_or(false),
+                bucket: need(self.bucket, "bucket", "the bucket's name")?,
+                prefix: val(self.prefix),
+                service_account: val(self.service_account),
+                endpoint: val(self.endpoint),
+                anonymous: val(self.anonymous).unwrap_or(false),
             }),
             ProviderKind::S3 => {
                 if self.access_key_id.is_some() != self.secret_access_key.is_some() {
-                    return Err(format!(
-                        "provider {name:?} (type s3): `access_key_id` and `secret_access_key` go together"
-                    ));
+                    let (key, at) = match (&self.access_key_id, &self.secret_access_key) {
+                        (Some(s), None) => ("access_key_id", pos(s)),
+                        (None, Some(s)) => ("secret_access_key", pos(s)),
+                        _ => ("access_key_id", (0, 0)),
+                    };
+                    return Err(ProviderProblem {
+                        message: format!(
+                            "provider {name:?} (type s3): `access_key_id` and `secret_access_key` go together"
+                        ),
+                        key: Some(key),
+                        line: at.0,
+                        column: at.1,
+                        help: Some("give both keys, or neither (the standard AWS chain)".into()),
+                    });
                 }
                 ProviderSettings::S3(S3Config {
-                    bucket: need(self.bucket, "bucket")?,
-                    prefix: self.prefix,
-                    region: self.region,
-                    endpoint: self.endpoint,
-                    path_style: self.path_style,
-                    access_key_id: self.access_key_id,
-                    secret_access_key: self.secret_access_key,
-                    session_token: self.session_token,
-                    anonymous: self.anonymous.unwrap_or(false),
+                    bucket: need(self.bucket, "bucket", "the bucket's name")?,
+                    prefix: val(self.prefix),
+                    region: val(self.region),
+                    endpoint: val(self.endpoint),
+                    path_style: val(self.path_style),
+                    access_key_id: val(self.access_key_id),
+                    secret_access_key: val(self.secret_access_key),
+                    session_token: val(self.session_token),
+                    anonymous: val(self.anonymous).unwrap_or(false),
                 })
             }
             ProviderKind::Azure => {
-                let use_emulator = self.use_emulator.unwrap_or(false);
+                let use_emulator = self.use_emulator.as_ref().is_some_and(|s| s.value);
                 if self.account.is_none() && !use_emulator {
-                    return Err(format!(
-                        "provider {name:?} (type azure): `account` is required (or `use_emulator: true`)"
+                    return Err(whole(
+                        format!(
+                            "provider {name:?} (type azure): `account` is required (or `use_emulator: true`)"
+                        ),
+                        Some("account"),
+                        Some("add `account:` (the storage account) to this provider".into()),
                     ));
                 }
-                if self.access_key.is_some() && self.sas_token.is_some() {
-                    return Err(format!(
-                        "provider {name:?} (type azure): give `access_key` or `sas_token`, not both"
-                    ));
+                if let (Some(_), Some(sas)) = (&self.access_key, &self.sas_token) {
+                    let (line, column) = pos(sas);
+                    return Err(ProviderProblem {
+                        message: format!(
+                            "provider {name:?} (type azure): give `access_key` or `sas_token`, not both"
+                        ),
+                        key: Some("sas_token"),
+                        line,
+                        column,
+                        help: Some("keep one of `access_key` and `sas_token`".into()),
+                    });
                 }
                 ProviderSettings::Azure(AzureConfig {
-                    account: self.account,
-                    container: need(self.container, "container")?,
-                    prefix: self.prefix,
-                    access_key: self.access_key,
-                    sas_token: self.sas_token,
-                    endpoint: self.endpoint,
+                    account: val(self.account),
+                    container: need(self.container, "container", "the container's name")?,
+                    prefix: val(self.prefix),
+                    access_key: val(self.access_key),
+                    sas_token: val(self.sas_token),
+                    endpoint: val(self.endpoint),
                     use_emulator,
-                    anonymous: self.anonymous.unwrap_or(false),
+                    anonymous: val(self.anonymous).unwrap_or(false),
                 })
             }
             ProviderKind::Local => match self.path {
-                Some(p) if !p.as_os_str().is_empty() => {
-                    ProviderSettings::Local(LocalConfig { path: p })
+                Some(p) if !p.value.as_os_str().is_empty() => {
+                    ProviderSettings::Local(LocalConfig { path: p.value })
                 }
-                _ => {
-                    return Err(format!(
-                        "provider {name:?} (type local): `path` is required"
+                Some(p) => {
+                    return Err(ProviderProblem {
+                        message: format!("provider {name:?} (type local): `path` is empty"),
+                        key: Some("path"),
+                        line: p.referenced.line(),
+                        column: p.referenced.column(),
+                        help: Some("set `path` to the folder".into()),
+                    });
+                }
+                None => {
+                    return Err(whole(
+                        format!("provider {name:?} (type local): `path` is required"),
+                        Some("path"),
+                        Some("add `path:` (the folder) to this provider".into()),
                     ));
                 }
             },
@@ -484,8 +621,8 @@ impl RawProvider {
 
 impl<'de> Deserialize<'de> for ProviderConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RawProvider::deserialize(d)?
-            .into_config()
+        ProviderEntry::deserialize(d)?
+            .check()
             .map_err(de::Error::custom)
     }
 }

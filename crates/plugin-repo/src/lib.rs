@@ -50,6 +50,7 @@ use futures::Stream;
 pub use build::ProviderSet;
 pub use config::{AzureConfig, GcsConfig, HttpConfig, LocalConfig, S3Config};
 pub use config::{BasicAuth, HttpAuth, ProviderConfig, ProviderKind, ProviderSettings};
+pub use config::{ProviderEntry, ProviderProblem};
 pub use context::{EnvLookup, ProviderContext, RetrySettings, Timeouts};
 pub use error::RepoError;
 pub use secret::SecretValue;

@@ -307,6 +307,38 @@ impl Findings {
         self.0.push(problem);
     }
 
+    /// A hint for every "missing `key`" finding without one: which key is
+    /// required and where it goes (`under `entrypoint``, in the spec
+    /// format `under `default``, else at the top level).
+    pub(crate) fn help_missing(&mut self) {
+        for p in &mut self.0 {
+            if p.help.is_some() {
+                continue;
+            }
+            let Some(rest) = p.message.strip_prefix("missing `") else {
+                continue;
+            };
+            let Some((key, after)) = rest.split_once('`') else {
+                continue;
+            };
+            let (parent, leaf) = match key.rsplit_once('.') {
+                Some((parent, leaf)) => (parent.rsplit('.').next(), leaf),
+                None => (
+                    after
+                        .strip_prefix(" in `")
+                        .and_then(|a| a.split_once('`'))
+                        .map(|(p, _)| p),
+                    key,
+                ),
+            };
+            let place = parent.map_or_else(
+                || "at the top level of the file".to_owned(),
+                |p| format!("under `{p}`"),
+            );
+            p.help = Some(format!("`{leaf}` is required: add `{leaf}:` {place}"));
+        }
+    }
+
     /// The findings in source order.
     pub(crate) fn sorted(mut self) -> Vec<Problem> {
         self.0.sort_by_key(|p| (p.line, p.column));

@@ -199,11 +199,20 @@ fn load_positioned(src: &str, origin: &str) -> Result<Loaded, SpecError> {
         if decoded.refused.contains(&pos) {
             continue;
         }
+        // A missing key is shown at the mapping that lacks it (the key
+        // owning it, or its list entry's `-`), not at that mapping's first
+        // key.
+        let found = match decoded.missing_at(&v.path, src) {
+            Some((at, len)) => Problem::at(at.line, at.col, v.message).with_len(len),
+            None => Problem::at(pos.line, pos.col, v.message),
+        };
         match v.severity {
-            Severity::Error => errors.push((pos, v.message)),
-            Severity::Warning => warnings.push((pos, v.message)),
+            Severity::Error => errors.add(found),
+            Severity::Warning => warnings.add(found),
         }
     }
+    errors.help_missing();
+    warnings.help_missing();
     if errors.is_empty() {
         return Ok(Loaded {
             plugin: decoded.plugin,

@@ -337,5 +337,6 @@ pub(crate) fn decode(src: &str, root: &Node) -> Decoded {
         problems: r.problems,
         warnings: r.warnings,
         refused: r.refused,
+        keys: HashMap::new(),
     }
 }

@@ -11,7 +11,9 @@ use crate::cli::{Global, LogFormat, UsageError};
 
 /// Maps a library error to anyhow, marking config errors for exit code 2.
 pub fn lib_err(e: plugin_manager::Error) -> anyhow::Error {
-    if e.is_config() {
+    // A placed config mistake keeps its type: the error report renders it
+    // as a block with the file's line (and counts it as exit code 2).
+    if e.is_config() && !matches!(e, plugin_manager::Error::ConfigAt { .. }) {
         anyhow::Error::new(UsageError(e.to_string()))
     } else {
         anyhow::Error::new(e)

@@ -1,6 +1,5 @@
 //! `optimus-plugin completions SHELL`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -27,9 +26,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if args.shell == Shell::Bash {
         script = fix_bash_state_names(&script).into_bytes();
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&script)?;
-    stdout.flush()?;
+    out!("{}", String::from_utf8_lossy(&script));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -80,8 +80,8 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         let dir = plugin_dir(global, args.config.as_deref())?;
         let generation = plugin_manager::rollback(&dir, timeout).map_err(lib_err)?;
         match global.output {
-            Output::Text => println!("{}: switched back to {generation}", dir.display()),
-            Output::Json => println!(
+            Output::Text => outln!("{}: switched back to {generation}", dir.display()),
+            Output::Json => outln!(
                 "{}",
                 serde_json::json!({"plugin_dir": dir, "generation": generation, "rollback": true})
             ),
@@ -128,23 +128,23 @@ fn render(global: &Global, report: &InstallReport, dry_run: bool) -> anyhow::Res
     if global.output == Output::Json {
         let mut v = serde_json::to_value(report)?;
         v["dry_run"] = dry_run.into();
-        println!("{v}");
+        outln!("{v}");
         return Ok(());
     }
-    print!(
+    out!(
         "{}",
         cli_render::plan::render(&report.plan, global.verbose > 0, style())
     );
     if dry_run {
-        println!("Dry run: nothing changed.");
+        outln!("Dry run: nothing changed.");
     } else if let Some(g) = &report.generation {
-        println!(
+        outln!(
             "{}: {} plugins installed ({g})",
             report.plugin_dir.display(),
             report.plugins.len()
         );
     } else {
-        println!("{}: up to date", report.plugin_dir.display());
+        outln!("{}: up to date", report.plugin_dir.display());
     }
     Ok(())
 }

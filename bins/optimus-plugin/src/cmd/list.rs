@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     }
     match global.output {
         Output::Json => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "plugin_dir": dir,
@@ -63,11 +63,11 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
         }
         Output::Text => {
             if receipts.is_none() {
-                println!("{}: no plugins installed", dir.display());
+                out!("{}", cli_render::table::nothing_installed(&dir));
                 return Ok(ExitCode::SUCCESS);
             }
             let style = style();
-            print!("{}", cli_render::table::plugins(&rows, args.wide, style));
+            out!("{}", cli_render::table::plugins(&rows, args.wide, style));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -50,22 +50,12 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     safe_fs::atomic::write_file(&path, lock.to_yaml().as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     match global.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::json!({"lock_file": path, "artifacts": lock.artifacts.iter().map(|a| serde_json::json!({"source": a.source, "sha256": a.sha256, "size": a.size})).collect::<Vec<_>>()})
         ),
         Output::Text => {
-            let mut table =
-                cli_render::table::Table::new(&["SOURCE", "SIZE", "SHA256"]).fixed(&[1, 2]);
-            for a in &lock.artifacts {
-                table.row([a.source.clone(), a.size.to_string(), a.sha256.clone()]);
-            }
-            print!("{}", table.render(style().width));
-            println!(
-                "{}: {} artifacts pinned",
-                path.display(),
-                lock.artifacts.len()
-            );
+            out!("{}", cli_render::table::lock(&lock, &path, style()));
         }
     }
     Ok(ExitCode::SUCCESS)

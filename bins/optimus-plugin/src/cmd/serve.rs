@@ -62,21 +62,22 @@ async fn serve(output: Output, addr: SocketAddr, plugin_dir: PathBuf) -> anyhow:
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     let server = PluginServer::new(plugin_dir.clone());
-    // The first line on stdout says where to connect (useful with port 0).
-    match output {
-        Output::Text => println!(
-            "serving YAML plugins from {} on http://{bound}/plugins",
+    // The first line on stdout says where to connect (useful with port 0);
+    // a closed stdout does not stop the server.
+    let _ = match output {
+        Output::Text => crate::cli::write_out(format_args!(
+            "serving YAML plugins from {} on http://{bound}/plugins\n",
             plugin_dir.display()
-        ),
-        Output::Json => println!(
-            "{}",
+        )),
+        Output::Json => crate::cli::write_out(format_args!(
+            "{}\n",
             serde_json::json!({
                 "addr": bound.to_string(),
                 "url": format!("http://{bound}/plugins"),
                 "plugin_dir": plugin_dir.display().to_string(),
             })
-        ),
-    }
+        )),
+    };
     tracing::info!(addr = %bound, plugin_dir = %plugin_dir.display(), "listening");
     let signal = shutdown::wait();
     let stop = async {

@@ -66,7 +66,7 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let host = match (&args.host, &args.config) {
         (Some(h), _) => h.clone(),
         (None, Some(path)) => ClientConfig::load(path)
-            .map_err(|e| UsageError(e.to_string()))?
+            .map_err(|e| client_config_error(path, &e))?
             .host
             .ok_or_else(|| {
                 UsageError(format!(
@@ -118,11 +118,11 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
 fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
     match output {
         Output::Json => {
-            println!("{}", serde_json::to_string_pretty(r)?);
+            outln!("{}", serde_json::to_string_pretty(r)?);
         }
         Output::Text => {
             if r.http_status == 304 {
-                println!(
+                outln!(
                     "{} YAML plugins in {} are up to date ({} answered 304 Not Modified)",
                     r.plugins,
                     r.plugin_dir.display(),
@@ -131,15 +131,15 @@ fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
                 return Ok(());
             }
             for c in &r.added {
-                println!("added    {} {}", c.name, c.version);
+                outln!("added    {} {}", c.name, c.version);
             }
             for u in &r.updated {
-                println!("updated  {} {} -> {}", u.name, u.old_version, u.new_version);
+                outln!("updated  {} {} -> {}", u.name, u.old_version, u.new_version);
             }
             for c in &r.removed {
-                println!("removed  {} {}", c.name, c.version);
+                outln!("removed  {} {}", c.name, c.version);
             }
-            println!(
+            outln!(
                 "synced {} YAML plugins from {} into {}: {} added, {} updated, {} removed, {} unchanged",
                 r.plugins,
                 r.url,
@@ -152,4 +152,21 @@ fn print(output: Output, r: &SyncReport) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A mistake in the client config as the same block as the manager
+/// config's (exit code 2); other errors (unreadable file) as one line.
+fn client_config_error(path: &std::path::Path, e: &plugin_sync::SyncError) -> anyhow::Error {
+    use plugin_sync::error::ConfigError;
+    if let plugin_sync::SyncError::Config(ConfigError::Yaml { origin, source }) = e {
+        let shown = path.display().to_string();
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let placed = plugin_manager::config::yaml_problem(&shown, &text, source);
+            if matches!(placed, plugin_manager::Error::ConfigAt { .. }) {
+                return anyhow::Error::new(placed);
+            }
+        }
+        return anyhow::Error::new(UsageError(format!("{origin}: {source}")));
+    }
+    anyhow::Error::new(UsageError(e.to_string()))
 }

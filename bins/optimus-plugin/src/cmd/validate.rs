@@ -51,11 +51,11 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
                 "warnings": report.warning_count(),
                 "files": report.files,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Output::Text => {
             let read = |file: &str| std::fs::read_to_string(file).ok();
-            print!("{}", cli_render::diagnostic::report(&report, read, style()));
+            out!("{}", cli_render::diagnostic::report(&report, read, style()));
         }
     }
     let clean = report.warning_count() == 0;

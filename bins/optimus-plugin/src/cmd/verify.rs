@@ -30,14 +30,14 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     let dir = plugin_dir(global, args.config.as_deref())?;
     let report = plugin_manager::verify(&dir).map_err(lib_err)?;
     match global.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::json!({"plugin_dir": dir, "ok": report.is_clean(), "report": report})
         ),
         Output::Text => {
-            print!("{}", cli_render::table::verify(&report, style()));
+            out!("{}", cli_render::table::verify(&report, style()));
             if report.is_clean() {
-                println!(
+                outln!(
                     "{}: {} files verified, all match",
                     dir.display(),
                     report.checked
@@ -48,13 +48,13 @@ pub fn run(global: &Global, args: &Args) -> anyhow::Result<ExitCode> {
     if report.is_clean() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!(
+        crate::cli::write_err(format_args!(
             "error: {} does not match its receipts ({} changed, {} missing, {} extra)",
             dir.display(),
             report.changed.len(),
             report.missing.len(),
             report.extra.len()
-        );
+        ));
         Ok(ExitCode::from(1))
     }
 }

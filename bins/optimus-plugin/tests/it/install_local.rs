@@ -327,9 +327,11 @@ fn config_errors_exit_2_with_file_line_and_column() {
         .code(2)
         .stderr(predicate::str::contains("optimus.yaml:6:7").and(predicate::str::contains("pth")));
     p.write_config("plugins:\n  plugins:\n    - {provider: nope, path: a.tar.gz}\n");
+    // At the provider's name, with the defined providers (none) as help.
     p.install().code(2).stderr(
-        predicate::str::contains("optimus.yaml:3:7")
-            .and(predicate::str::contains("\"nope\" is not defined")),
+        predicate::str::contains("optimus.yaml:3:18")
+            .and(predicate::str::contains("\"nope\" is not defined"))
+            .and(predicate::str::contains("help: no provider is defined")),
     );
 }
 

@@ -7,6 +7,7 @@ mod support;
 mod tmpfs;
 
 mod completions;
+mod config_errors;
 mod faults;
 mod help;
 mod install_crash;

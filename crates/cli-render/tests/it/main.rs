@@ -2,6 +2,7 @@
 //! a pipe gets it. Run with `INSTA_UPDATE=always` to rewrite them after a
 //! deliberate change; CI refuses new ones.
 
+mod config;
 mod diagnostics;
 mod plans;
 mod tables;

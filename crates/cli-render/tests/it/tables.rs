@@ -96,3 +96,37 @@ fn verify_findings() {
         );
     }
 }
+
+#[test]
+fn lock_piped_and_terminal() {
+    let lock = plugin_manager::LockFile {
+        artifacts: vec![
+            plugin_manager::LockedArtifact {
+                source: "dist:optimus-bq2bq_linux_amd64.tar.gz".into(),
+                sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+                size: 4_300_123,
+            },
+            plugin_manager::LockedArtifact {
+                source: "https://plugins.example.org/optimus-plugin-hello.yaml".into(),
+                sha256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae".into(),
+                size: 412,
+            },
+        ],
+    };
+    for (name, style) in crate::STYLES {
+        let text = cli_render::table::lock(&lock, "optimus-plugins.lock".as_ref(), style);
+        assert!(text.contains("4.1 MiB") && text.contains("412 B"), "{text}");
+        insta::assert_snapshot!(format!("lock_{name}"), text);
+    }
+}
+
+#[test]
+fn list_of_an_empty_folder() {
+    // The same line piped and on a terminal: nothing to align or colour.
+    for (name, _style) in crate::STYLES {
+        insta::assert_snapshot!(
+            format!("list_empty_{name}"),
+            cli_render::table::nothing_installed("/app/plugins".as_ref())
+        );
+    }
+}

@@ -88,7 +88,10 @@ fn unknown_key_is_reported_with_line_and_column() {
 fn key_of_another_type_is_refused_with_position() {
     let yaml = "providers:\n  - type: http\n    name: web\n    url: https://x/\n    bucket: b\n";
     let err = parse(yaml).unwrap_err();
-    assert!(err.contains("`bucket` do not apply to type http"), "{err}");
+    assert!(
+        err.contains("`bucket` does not apply to type http"),
+        "{err}"
+    );
     assert!(err.contains("provider \"web\""), "{err}");
     assert!(err.contains("line 2") || err.contains("2:"), "{err}");
 }

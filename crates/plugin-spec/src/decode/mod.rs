@@ -30,9 +30,49 @@ pub(crate) struct Decoded {
     pub warnings: crate::error::Findings,
     /// Positions of values refused by the schema.
     pub refused: std::collections::HashSet<Pos>,
+    /// Canonical field path to its key as written (position and name), for
+    /// pointing at the mapping a key is missing from.
+    pub keys: HashMap<String, (Pos, String)>,
 }
 
 impl Decoded {
+    /// Where to report that `path` is missing, when it is (not recorded):
+    /// the key owning the mapping that lacks it, or the `-` of the list
+    /// entry, with how many characters to mark; `None` when the path was
+    /// read or its mapping is the file's top level.
+    pub(crate) fn missing_at(&self, path: &str, src: &str) -> Option<(Pos, u64)> {
+        if self.positions.contains_key(path) {
+            return None;
+        }
+        let mut p = path;
+        loop {
+            let i = p.rfind(['.', '['])?;
+            p = &p[..i];
+            if let Some((pos, name)) = self.keys.get(p) {
+                return Some((*pos, chars(name)));
+            }
+            if let Some(pos) = self.positions.get(p) {
+                if !p.ends_with(']') {
+                    return None;
+                }
+                // A list entry: its `-`, two columns left of its first key.
+                let line = src
+                    .lines()
+                    .nth(usize::try_from(pos.line.checked_sub(1)?).ok()?)?;
+                let col = usize::try_from(pos.col.checked_sub(3)?).ok()?;
+                return line.get(col..col + 2).filter(|d| *d == "- ").map(|_| {
+                    (
+                        Pos {
+                            line: pos.line,
+                            col: pos.col - 2,
+                        },
+                        1,
+                    )
+                });
+            }
+        }
+    }
+
     /// Position of a canonical path, or of its closest recorded ancestor.
     pub(crate) fn position(&self, path: &str) -> Pos {
         let mut p = path;
@@ -52,6 +92,7 @@ struct Decoder<'s> {
     src: &'s str,
     spelling: Spelling,
     positions: HashMap<String, Pos>,
+    keys: HashMap<String, (Pos, String)>,
     problems: crate::error::Findings,
     warnings: crate::error::Findings,
     refused: std::collections::HashSet<Pos>,
@@ -104,6 +145,7 @@ pub(crate) fn decode(src: &str, root: &Node, spelling: Spelling) -> Decoded {
         src,
         spelling,
         positions: HashMap::new(),
+        keys: HashMap::new(),
         problems: crate::error::Findings::default(),
         warnings: crate::error::Findings::default(),
         refused: std::collections::HashSet::new(),
@@ -119,6 +161,7 @@ pub(crate) fn decode(src: &str, root: &Node, spelling: Spelling) -> Decoded {
         problems: d.problems,
         warnings: d.warnings,
         refused: d.refused,
+        keys: d.keys,
     }
 }
 
@@ -232,6 +275,7 @@ impl Decoder<'_> {
             } else {
                 value.pos
             };
+            self.keys.insert(child.clone(), (key.pos, key.name.clone()));
             self.positions.insert(child, pos);
         }
         Some(fields)
@@ -366,6 +410,16 @@ impl Decoder<'_> {
             .map(|(k, v)| (format!("{new}{}", &k[old.len()..]), *v))
             .collect();
         self.positions.extend(moved);
+        let moved: Vec<(String, (Pos, String))> = self
+            .keys
+            .iter()
+            .filter(|(k, _)| {
+                k.strip_prefix(old.as_str())
+                    .is_some_and(|rest| rest.starts_with(['.', '[']))
+            })
+            .map(|(k, v)| (format!("{new}{}", &k[old.len()..]), v.clone()))
+            .collect();
+        self.keys.extend(moved);
     }
 
     fn question(&mut self, node: &Node, path: String) -> Option<Question> {

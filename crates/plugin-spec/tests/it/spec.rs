@@ -221,9 +221,44 @@ fn invalid_plugin_name() {
 }
 
 #[test]
+/// The key owning the mapping that lacks `script` (not the mapping's first key).
 fn missing_script_points_at_entrypoint() {
     let src = BASE.replace("  script: python3 main.py", "  shell: /bin/bash");
-    assert_one(&src, 6, 3, "missing `script` in `entrypoint`");
+    assert_one(&src, 5, 1, "missing `script` in `entrypoint`");
+}
+
+#[test]
+fn a_missing_key_says_which_key_and_where_it_goes() {
+    let src = BASE.replace("  script: python3 main.py", "  shell: /bin/bash");
+    let err = plugin_spec::check_str(&src, "t.yaml").unwrap_err();
+    let p = &err.problems()[0];
+    assert_eq!(
+        (p.line, p.column, p.len),
+        (5, 1, 10),
+        "the whole `entrypoint` key"
+    );
+    assert_eq!(
+        p.help.as_deref(),
+        Some("`script` is required: add `script:` under `entrypoint`")
+    );
+    let err = plugin_spec::check_str(&BASE.replace("image: example/bq2bq:0.3.2\n", ""), "t.yaml")
+        .unwrap_err();
+    assert_eq!(
+        err.problems()[0].help.as_deref(),
+        Some("`image` is required: add `image:` at the top level of the file")
+    );
+}
+
+#[test]
+fn a_question_without_a_name_is_shown_at_its_dash() {
+    let src = format!("{BASE}questions:\n  - prompt: Which table?\n    regexp: x\n");
+    let loaded = plugin_spec::check_str(&src, "t.yaml").unwrap();
+    let w = loaded
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("needs a `name`"))
+        .unwrap();
+    assert_eq!((w.line, w.column, w.len), (8, 3, 1), "{w:?}");
 }
 
 #[test]
