@@ -281,6 +281,11 @@ impl ManagerConfig {
                     },
                     sha256,
                 };
+                if let Err(err) = crate::resolve::entry_format(&entry.source) {
+                    return Err(fail(spanned_problem(&e.path, err.to_string()).with_help(
+                        "`archive:` is tar.gz, tgz, tar, zip or false (one file, named by `filename:`); without it the path's extension decides".into(),
+                    )));
+                }
                 listed_once(
                     &shown,
                     &mut placed,
@@ -301,6 +306,11 @@ impl ManagerConfig {
                     )),
                         other => other,
                     })?;
+                if let Err(err) = crate::resolve::entry_format(&entry.source) {
+                    return Err(fail(spanned_problem(&raw, err.to_string()).with_help(
+                        "`?archive=` is tar.gz, tgz, tar, zip or false (one file, named by `?filename=`); without it the path's extension decides".into(),
+                    )));
+                }
                 listed_once(
                     &shown,
                     &mut placed,

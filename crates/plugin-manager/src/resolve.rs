@@ -63,12 +63,7 @@ pub fn resolve(
     for entry in &cfg.artifacts {
         let key = entry.key();
         let (provider, path, format) = match &entry.source {
-            ArtifactSource::Provider {
-                provider,
-                path,
-                archive,
-                filename,
-            } => {
+            ArtifactSource::Provider { provider, path, .. } => {
                 let p = if let Some(p) = built.get(provider) {
                     Arc::clone(p)
                 } else {
@@ -82,13 +77,14 @@ pub fn resolve(
                                 entry.origin
                             ))
                         })?;
-                    let p = conf.build(ctx).map_err(|e| {
-                        Error::Config(format!("{}: provider {provider:?}: {e}", entry.origin))
-                    })?;
+                    // The error names the provider already.
+                    let p = conf
+                        .build(ctx)
+                        .map_err(|e| Error::Config(format!("{}: {e}", entry.origin)))?;
                     built.insert(provider.clone(), Arc::clone(&p));
                     p
                 };
-                let format = Format::detect(path, archive.as_deref(), filename.as_deref())
+                let format = entry_format(&entry.source)
                     .map_err(|e| Error::Config(format!("{}: {e}", entry.origin)))?;
                 (p, path.clone(), format)
             }
@@ -96,18 +92,8 @@ pub fn resolve(
                 let p = source
                     .provider(ctx)
                     .map_err(|e| Error::Config(format!("{}: {e}", entry.origin)))?;
-                let file_name = source.file_name();
-                let archive = match &source.options.archive {
-                    None | Some(ArchiveOption::Auto) => None,
-                    Some(ArchiveOption::Disabled) => Some("false".to_owned()),
-                    Some(ArchiveOption::Format(f)) => Some(f.clone()),
-                };
-                let format = Format::detect(
-                    &file_name,
-                    archive.as_deref(),
-                    source.options.filename.as_deref(),
-                )
-                .map_err(|e| Error::Config(format!("{}: {e}", entry.origin)))?;
+                let format = entry_format(&entry.source)
+                    .map_err(|e| Error::Config(format!("{}: {e}", entry.origin)))?;
                 (p, source.path().to_owned(), format)
             }
         };
@@ -132,4 +118,31 @@ pub fn resolve(
         });
     }
     Ok(out)
+}
+
+/// How the artifact of `source` is unpacked: from its `archive:` and
+/// `filename:` options (form 1) or go-getter options (form 2), else from
+/// the path's extension. Checked when the config is loaded, so a bad
+/// option is reported at its line.
+pub(crate) fn entry_format(source: &ArtifactSource) -> Result<Format> {
+    match source {
+        ArtifactSource::Provider {
+            path,
+            archive,
+            filename,
+            ..
+        } => Format::detect(path, archive.as_deref(), filename.as_deref()),
+        ArtifactSource::Source(source) => {
+            let archive = match &source.options.archive {
+                None | Some(ArchiveOption::Auto) => None,
+                Some(ArchiveOption::Disabled) => Some("false".to_owned()),
+                Some(ArchiveOption::Format(f)) => Some(f.clone()),
+            };
+            Format::detect(
+                &source.file_name(),
+                archive.as_deref(),
+                source.options.filename.as_deref(),
+            )
+        }
+    }
 }

@@ -502,6 +502,32 @@ impl ProviderEntry {
                 Some(format!("add `{key}:` ({what}) to this provider")),
             )),
         };
+        // URLs are checked here, where their place is known, with the
+        // rule the providers apply when built (an http(s) URL with a host).
+        let web_url = |v: &Option<Spanned<String>>, key: &'static str, example: &str| {
+            let Some(s) = v else { return Ok(()) };
+            let problem = match url::Url::parse(s.value.trim()) {
+                Err(e) => format!("provider {name:?}: `{key}` is not a valid URL: {e}"),
+                Ok(u)
+                    if !matches!(u.scheme(), "http" | "https")
+                        || u.host_str().is_none_or(str::is_empty) =>
+                {
+                    format!(
+                        "provider {name:?}: `{key}` must be an http:// or https:// URL with a host"
+                    )
+                }
+                Ok(_) => return Ok(()),
+            };
+            Err(ProviderProblem {
+                message: problem,
+                key: Some(key),
+                line: s.referenced.line(),
+                column: s.referenced.column(),
+                help: Some(format!("for example `{key}: {example}`")),
+            })
+        };
+        web_url(&self.url, "url", "https://plugins.example.org/optimus/")?;
+        web_url(&self.endpoint, "endpoint", "http://127.0.0.1:9000")?;
         let settings = match kind {
             ProviderKind::Http => {
                 let auth_at = self.auth.as_ref().map(pos).unwrap_or_default();

@@ -89,6 +89,24 @@ fn config_mistakes_as_blocks() {
             "plugins:\n  plugin_dri: /app/plugins\n".to_owned(),
         ),
         ("not_yaml", "plugins: [\n".to_owned()),
+        (
+            "bad_url",
+            "plugins:\n  providers:\n    - type: http\n      name: web\n      url: \"not a url\"\n  plugins:\n    - {provider: web, path: a.tar.gz}\n".to_owned(),
+        ),
+        (
+            "bad_endpoint",
+            "plugins:\n  providers:\n    - type: s3\n      name: s3\n      bucket: b\n      endpoint: \"localhost:9000\"\n  plugins:\n    - {provider: s3, path: a.tar.gz}\n".to_owned(),
+        ),
+        (
+            "bad_archive",
+            UNKNOWN_TYPE
+                .replace("type: locl", "type: local")
+                .replace("path: optimus-plugin-neo.yaml", "path: neo.rar\n      archive: rar"),
+        ),
+        (
+            "bad_source_archive",
+            "plugin:\n  artifacts:\n    - ./neo.bin?archive=rar\n".to_owned(),
+        ),
     ];
     for (name, yaml) in cases {
         let p = Project::new();
